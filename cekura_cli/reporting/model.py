@@ -1,0 +1,90 @@
+"""The report model: what every reporter renders. Pure data, no I/O.
+
+Built by :mod:`cekura_cli.orchestration.verdict` from a finished (or timed-out /
+interrupted) result; rendered by the reporters in this package (console table, JSON,
+JUnit XML, GitHub step summary / annotations / outputs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Outcome(str, Enum):
+    """How one run ended, for reporting."""
+
+    PASSED = "passed"
+    FAILED = "failed"  # the conversation happened and a check failed
+    ERROR = "error"  # infrastructure: connection failure, error_message, timeout, cancelled,
+    # or the run had not finished when we stopped waiting
+
+
+class Verdict(str, Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    run_id: int
+    scenario_id: int | None
+    scenario_name: str
+    case_name: str
+    """Scenario name, with ``#n`` appended when the scenario ran more than once."""
+    status: str
+    """The run's status value (``completed``, ``failed``, ``timeout``, …)."""
+    success: bool | None
+    outcome: Outcome
+    reason: str | None
+    """Why it failed: error message, failed metric or expected-outcome explanation."""
+    transcript: str | None
+    url: str | None
+    duration_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    total: int
+    passed: int
+    failed: int
+    errored: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResultReport:
+    result_id: int
+    result_url: str
+    name: str | None
+    status: str
+    verdict: Verdict
+    exit_code: int
+    counts: Counts
+    pass_rate: float
+    """passed / total, 0..1; 0.0 when there are no runs."""
+    min_pass_rate: float
+    runs: tuple[RunReport, ...]
+    """In the service's order (ascending run id). Reporters sort failures first themselves."""
+    elapsed_s: float | None = None
+    timed_out: bool = False
+    interrupted: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    """Extra one-line remarks for humans (e.g. "3 runs had not finished")."""
+
+    def failures_first(self) -> list[RunReport]:
+        """Runs ordered errors, then failures, then passes; stable within each group."""
+        order = {Outcome.ERROR: 0, Outcome.FAILED: 1, Outcome.PASSED: 2}
+        return sorted(self.runs, key=lambda run: order[run.outcome])
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A snapshot of a result while we wait for it."""
+
+    result_id: int
+    status: str
+    total: int
+    done: int
+    passed: int
+    failed: int
+    elapsed_s: float
