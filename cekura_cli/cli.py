@@ -1,10 +1,135 @@
-"""The Typer app: registers commands and wraps them in the one error boundary.
+"""The Typer app: registers the commands and wraps them in the one error boundary.
 
-(Placeholder during bootstrap; replaced when the commands land.)
+Command modules live in :mod:`cekura_cli.commands` and are the only layer that
+imports typer. They must stay cheap to import (typer + stdlib + the light modules of
+this package): anything heavy (httpx, pydantic, websockets, rich tables) is imported
+inside the command function, so that ``cekura --help`` starts fast.
+
+The boundary (:func:`run_cli`) maps every outcome to an :class:`ExitCode`:
+a command's return value, a :class:`CekuraError`, a click usage error (2), an
+interrupt (130), or an unexpected exception (3, one line, traceback only with
+``CEKURA_DEBUG=1``). Every message passes through :func:`redact` on the way out.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
 
-def main() -> None:
-    raise SystemExit("cekura: not built yet")
+import typer
+
+from cekura_cli import __version__
+from cekura_cli.commands import run as run_command
+from cekura_cli.commands import scenarios as scenarios_command
+from cekura_cli.commands import wait as wait_command
+from cekura_cli.errors import CekuraError
+from cekura_cli.exit_codes import ExitCode, exit_code_table
+
+EPILOG = "Exit codes:\n\n" + exit_code_table().replace("\n", "\n\n")
+
+app = typer.Typer(
+    name="cekura",
+    help=(
+        "Run Cekura chat-mode agent tests from CI, expose a local agent over the "
+        "Custom WebSocket protocol, and run it all offline with --local."
+    ),
+    epilog=EPILOG,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cekura {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Log HTTP requests and decisions to stderr (secrets masked)."
+    ),
+) -> None:
+    if verbose:
+        _enable_debug_logging()
+
+
+def _enable_debug_logging() -> None:
+    import logging
+
+    from cekura_cli.redact import RedactingFilter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("cekura: %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger("cekura_cli")
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+
+
+app.command("run", epilog=EPILOG)(run_command.run)
+app.command("wait", epilog=EPILOG)(wait_command.wait)
+app.add_typer(scenarios_command.app, name="scenarios")
+
+
+def _click_exception_types() -> tuple[type[BaseException], type[BaseException]]:
+    """(ClickException, Abort), wherever this typer version keeps click."""
+    click_exception = next(
+        cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException"
+    )
+    abort = typer.Abort
+    return click_exception, abort
+
+
+def _fail(message: str) -> None:
+    from cekura_cli.redact import redact
+
+    sys.stderr.write(redact(message).rstrip("\n") + "\n")
+
+
+def run_cli(argv: Sequence[str] | None = None) -> int:
+    """Run the app on ``argv`` and return the exit code; never raises (but SystemExit)."""
+    click_exception, abort = _click_exception_types()
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        rv = app(args=args, prog_name="cekura", standalone_mode=False)
+    except CekuraError as exc:
+        _fail(f"cekura: error: {exc.message}")
+        if exc.hint:
+            _fail(f"cekura: hint: {exc.hint}")
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        _fail("cekura: interrupted")
+        return int(ExitCode.INTERRUPTED)
+    except abort:
+        _fail("cekura: interrupted")
+        return int(ExitCode.INTERRUPTED)
+    except click_exception as exc:
+        _fail(f"cekura: error: {exc.format_message()}")  # type: ignore[attr-defined]
+        ctx = getattr(exc, "ctx", None)
+        command = ctx.command_path if ctx is not None else "cekura"
+        _fail(f"cekura: hint: see '{command} --help'")
+        return int(ExitCode.USAGE)
+    except Exception as exc:  # the last guard: one line, never a traceback by default
+        if os.environ.get("CEKURA_DEBUG"):
+            import traceback
+
+            _fail("".join(traceback.format_exception(exc)))
+        _fail(f"cekura: internal error: {type(exc).__name__}: {exc}")
+        _fail("cekura: hint: set CEKURA_DEBUG=1 for the traceback, and please report it")
+        return int(ExitCode.SERVICE)
+    if rv is None:
+        return int(ExitCode.OK)
+    return int(rv)
+
+
+def main() -> NoReturn:
+    sys.exit(run_cli())
