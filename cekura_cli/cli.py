@@ -27,7 +27,7 @@ from cekura_cli.commands import wait as wait_command
 from cekura_cli.errors import CekuraError
 from cekura_cli.exit_codes import ExitCode, exit_code_table
 
-EPILOG = "Exit codes:\n\n" + exit_code_table().replace("\n", "\n\n")
+EPILOG = "Exit codes:\n" + exit_code_table()
 
 app = typer.Typer(
     name="cekura",

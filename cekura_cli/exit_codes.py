@@ -33,10 +33,7 @@ _MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "every selected run passed (or pass rate >= --min-pass-rate)",
     ExitCode.TEST_FAILURES: "test failures: the pass rate is below the threshold",
     ExitCode.USAGE: "usage or configuration error (bad flag, missing API key or agent)",
-    ExitCode.SERVICE: (
-        "service or network error: authentication rejected, retries exhausted, "
-        "malformed response"
-    ),
+    ExitCode.SERVICE: "service or network error: key rejected, retries exhausted, bad response",
     ExitCode.TIMEOUT: "timed out waiting; the remote calls were ended",
     ExitCode.NO_SCENARIOS: "the selection matched no scenarios",
     ExitCode.INTERRUPTED: "interrupted (SIGINT/SIGTERM); the remote calls were ended",

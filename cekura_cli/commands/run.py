@@ -1,10 +1,246 @@
-"""``cekura run`` (being built)."""
+"""``cekura run``: start a text-mode run of the selected scenarios, wait, report, exit."""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cekura_cli.commands import options as opt
+from cekura_cli.errors import UsageError
 from cekura_cli.exit_codes import ExitCode
 
+if TYPE_CHECKING:
+    from cekura_cli.api.models import Scenario
+    from cekura_cli.orchestration.selection import Selection
+    from cekura_cli.runner import StartRequest
+    from cekura_cli.ui import Ui
 
-def run() -> ExitCode:
-    """Start a text-mode run of the selected scenarios, wait for it, report, exit."""
-    return ExitCode.USAGE
+
+@dataclass
+class RunArgs:
+    """The parsed flags of one ``cekura run`` (settings-backed ones stay in ``settings``)."""
+
+    selection: Selection
+    settings: dict[str, Any]
+    """Flags that are also settings: api_key, api_url, dashboard_url, agent_id, timeout, …"""
+    assistant_id: str | None = None
+    frequency: int | None = None
+    personality_ids: tuple[int, ...] = ()
+    test_profile_ids: tuple[int, ...] = ()
+    name: str | None = None
+    websocket_url: str | None = None
+    concurrency: int | None = None
+    no_wait: bool = False
+    dry_run: bool = False
+    json_out: str | None = None
+    junit_xml: Path | None = None
+    local: bool = False
+    scenarios_file: Path | None = None
+    serve: str | None = None
+    public_url: str | None = None
+    transcripts: Path | None = None
+    started_at: float = field(default_factory=time.monotonic)
+
+    def check(self) -> None:
+        """Flag combinations that cannot work: one clear line each (exit 2)."""
+        if self.no_wait and (self.json_out or self.junit_xml):
+            raise UsageError("--no-wait cannot write --json/--junit-xml: nothing is finished yet")
+        if self.local and self.settings.get("api_url"):
+            raise UsageError("--local runs against the built-in sandbox; drop --api-url")
+        if self.scenarios_file is not None and not self.local:
+            raise UsageError("--scenarios FILE is for --local runs")
+        if self.serve and self.websocket_url:
+            raise UsageError("pass either --serve TARGET or --websocket-url, not both")
+        if self.serve and not self.local and not self.public_url:
+            raise UsageError(
+                "--serve needs --public-url wss://… (the service cannot reach 127.0.0.1)",
+                hint="expose the shim with a tunnel, or try it offline with --local",
+            )
+        if self.public_url and not self.serve:
+            raise UsageError("--public-url goes with --serve TARGET")
+        if self.public_url and not self.public_url.startswith(("ws://", "wss://")):
+            raise UsageError("--public-url must be a ws:// or wss:// URL")
+        if self.transcripts is not None and not (self.serve or self.local):
+            raise UsageError("--transcripts is for --serve or --local runs")
+
+
+def run(
+    tags: opt.Tags = None,
+    match: opt.Match = opt.MatchMode.ANY,
+    exclude_tags: opt.ExcludeTags = None,
+    scenario_ids: opt.ScenarioIds = None,
+    agent_id: opt.AgentId = None,
+    assistant_id: opt.AssistantId = None,
+    frequency: opt.Frequency = None,
+    personality: opt.Personalities = None,
+    test_profile: opt.TestProfiles = None,
+    name: opt.RunName = None,
+    websocket_url: opt.WebsocketUrl = None,
+    concurrency: opt.Concurrency = None,
+    timeout: opt.Timeout = None,
+    no_wait: opt.NoWait = False,
+    dry_run: opt.DryRun = False,
+    json_out: opt.JsonOut = None,
+    junit_xml: opt.JunitOut = None,
+    min_pass_rate: opt.MinPassRate = None,
+    api_key: opt.ApiKey = None,
+    api_url: opt.ApiUrl = None,
+    dashboard_url: opt.DashboardUrl = None,
+    local: opt.Local = False,
+    scenarios_file: opt.ScenarioFile = None,
+    serve: opt.Serve = None,
+    public_url: opt.PublicUrl = None,
+    transcripts: opt.Transcripts = None,
+) -> ExitCode:
+    """Start a text-mode run of the selected scenarios, wait for it, report, and exit with a code a pipeline can gate on.
+
+    Select with --tag / --scenario (or everything of --agent-id). Progress and tables go to stderr; stdout carries only what you ask for (--json -, or the result id with --no-wait).
+    """  # noqa: E501
+    from cekura_cli.commands.common import build_selection, check_report_paths, parse_id_flags
+    from cekura_cli.ui import make_ui, sigterm_as_interrupt
+
+    args = RunArgs(
+        selection=build_selection(tags, match, exclude_tags, scenario_ids),
+        settings={
+            "api_key": api_key,
+            "api_url": api_url,
+            "dashboard_url": dashboard_url,
+            "agent_id": agent_id,
+            "timeout": timeout,
+            "min_pass_rate": min_pass_rate,
+        },
+        assistant_id=assistant_id,
+        frequency=frequency,
+        personality_ids=parse_id_flags(personality, what="personality id"),
+        test_profile_ids=parse_id_flags(test_profile, what="test profile id"),
+        name=name,
+        websocket_url=websocket_url,
+        concurrency=concurrency,
+        no_wait=no_wait,
+        dry_run=dry_run,
+        json_out=json_out,
+        junit_xml=junit_xml,
+        local=local,
+        scenarios_file=scenarios_file,
+        serve=serve,
+        public_url=public_url,
+        transcripts=transcripts,
+    )
+    args.check()
+    check_report_paths(json_out, junit_xml)
+    with sigterm_as_interrupt():
+        return execute(args, ui=make_ui())
+
+
+def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
+    """Resolve, start, wait and report; servers started for --local/--serve stop afterwards."""
+    import os
+    from contextlib import ExitStack
+    from datetime import datetime, timezone
+
+    from cekura_cli.commands.common import open_client, require_agent, settings_from_flags
+    from cekura_cli.local import local_service, scenario_file, serve_agent
+    from cekura_cli.orchestration.naming import default_run_name
+    from cekura_cli.runner import (
+        Links,
+        ReportOptions,
+        StartRequest,
+        WaitOptions,
+        read_project_id,
+        resolve_scenarios,
+        wait_and_report,
+    )
+
+    flags = dict(args.settings)
+    websocket_url = args.websocket_url
+    secret = os.environ.get("CEKURA_WEBSOCKET_SECRET") or None
+    with ExitStack() as stack:
+        if args.local:
+            service = stack.enter_context(
+                local_service(
+                    scenarios=scenario_file(args.scenarios_file, Path.cwd()),
+                    target=args.serve,
+                    websocket_url=websocket_url,
+                    secret=secret,
+                    transcripts_dir=args.transcripts,
+                    ui=ui,
+                )
+            )
+            flags |= {
+                "api_key": service.api_key,
+                "api_url": service.api_url,
+                "dashboard_url": service.dashboard_url,
+                "agent_id": service.agent_id,
+            }
+            websocket_url = None  # the sandbox's agent already points at the local agent
+        settings = settings_from_flags(**flags)
+        client = stack.enter_context(open_client(settings))  # no API key: exit 2 here
+        require_agent(settings, args.assistant_id)
+        client.deadline = args.started_at + settings.timeout
+        links = Links(settings.dashboard_url, read_project_id(client, settings.agent_id))
+        scenarios = resolve_scenarios(
+            client, args.selection, agent_id=settings.agent_id, assistant_id=args.assistant_id
+        )
+        request = StartRequest(
+            agent_id=settings.agent_id,
+            assistant_id=args.assistant_id,
+            name=args.name or default_run_name(os.environ, now=datetime.now(timezone.utc)),
+            frequency=args.frequency,
+            personality_ids=args.personality_ids,
+            test_profile_ids=args.test_profile_ids,
+            websocket_url=args.public_url or websocket_url,
+            concurrency=args.concurrency,
+        )
+        if args.dry_run:
+            return show_plan(ui, scenarios, request, args.json_out)
+        if args.serve and not args.local:
+            stack.enter_context(
+                serve_agent(args.serve, secret=secret, transcripts_dir=args.transcripts, ui=ui)
+            )
+        result = client.start_text_run(request.body([s.id for s in scenarios]))
+        url = links.result(result.id)
+        total = len(result.runs) or len(scenarios) * request.runs_per_scenario()
+        ui.info(f"cekura: started result {result.id} ({total} runs): {url}")
+        if args.no_wait:
+            ui.stdout.write(f"{result.id}\n")
+            ui.stdout.flush()
+            return ExitCode.OK
+        return wait_and_report(
+            client,
+            result.id,
+            WaitOptions(
+                timeout_s=settings.timeout,
+                report=ReportOptions(
+                    min_pass_rate=settings.min_pass_rate,
+                    json_path=args.json_out,
+                    junit_path=args.junit_xml,
+                ),
+            ),
+            ui=ui,
+            links=links,
+            started_at=args.started_at,
+            scenario_names={s.id: s.display_name for s in scenarios},
+        )
+
+
+def show_plan(
+    ui: Ui, scenarios: list[Scenario], request: StartRequest, json_out: str | None
+) -> ExitCode:
+    """``--dry-run``: what would run, and the exact request body; nothing is started."""
+    from cekura_cli.plan import render_scenarios, scenarios_to_dicts, write_plan_json
+
+    runs = len(scenarios) * request.runs_per_scenario()
+    render_scenarios(scenarios, ui.console, title=f"Would run {len(scenarios)} scenarios")
+    ui.info(f"cekura: dry run: {runs} runs would start as {request.name!r}; nothing was started")
+    if json_out:
+        document = {
+            "dry_run": True,
+            "name": request.name,
+            "runs": runs,
+            "scenarios": scenarios_to_dicts(scenarios),
+            "request": request.body([s.id for s in scenarios]),
+        }
+        write_plan_json(document, json_out, ui.stdout)
+    return ExitCode.OK

@@ -1,0 +1,270 @@
+"""Options shared by several commands, as ``Annotated`` aliases (one definition each)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+SELECTION = "Selection"
+CONNECTION = "Connection"
+WAITING = "Waiting and reporting"
+
+# Selection ---------------------------------------------------------------------------
+
+Tags = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--tag",
+        "-t",
+        help="Run scenarios with this tag. Repeatable and comma-separable.",
+        rich_help_panel=SELECTION,
+    ),
+]
+ExcludeTags = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude-tag",
+        help="Leave out scenarios with this tag. Repeatable and comma-separable.",
+        rich_help_panel=SELECTION,
+    ),
+]
+ScenarioIds = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--scenario",
+        "-s",
+        help="Run this scenario id. Repeatable and comma-separable.",
+        rich_help_panel=SELECTION,
+    ),
+]
+AgentId = Annotated[
+    int | None,
+    typer.Option(
+        "--agent-id",
+        help="The agent under test (env CEKURA_AGENT_ID).",
+        show_default=False,
+        rich_help_panel=SELECTION,
+    ),
+]
+AssistantId = Annotated[
+    str | None,
+    typer.Option(
+        "--assistant-id",
+        help="Select the agent by its provider assistant id instead of --agent-id.",
+        rich_help_panel=SELECTION,
+    ),
+]
+
+# Connection --------------------------------------------------------------------------
+
+ApiKey = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key",
+        help="API key (env CEKURA_API_KEY). Prefer the environment variable.",
+        show_default=False,
+        rich_help_panel=CONNECTION,
+    ),
+]
+ApiUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--api-url",
+        help="API base URL (env CEKURA_API_URL; default https://api.cekura.ai).",
+        show_default=False,
+        rich_help_panel=CONNECTION,
+    ),
+]
+DashboardUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--dashboard-url",
+        help="Dashboard base URL for links (env CEKURA_DASHBOARD_URL).",
+        show_default=False,
+        rich_help_panel=CONNECTION,
+    ),
+]
+
+# Waiting and reporting ---------------------------------------------------------------
+
+Timeout = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        help="Give up waiting after SECONDS for the whole run, end its calls, exit 4 "
+        "(env CEKURA_TIMEOUT; default 3600).",
+        metavar="SECONDS",
+        show_default=False,
+        rich_help_panel=WAITING,
+    ),
+]
+MinPassRate = Annotated[
+    float | None,
+    typer.Option(
+        "--min-pass-rate",
+        help="Pass when passed/total >= R (0..1) (env CEKURA_MIN_PASS_RATE; default 1.0).",
+        metavar="R",
+        show_default=False,
+        rich_help_panel=WAITING,
+    ),
+]
+JsonOut = Annotated[
+    str | None,
+    typer.Option(
+        "--json",
+        help="Write the JSON report to PATH, or to stdout with '-' (nothing else on stdout).",
+        metavar="PATH|-",
+        rich_help_panel=WAITING,
+    ),
+]
+JunitOut = Annotated[
+    Path | None,
+    typer.Option(
+        "--junit-xml",
+        help="Write a JUnit XML report to PATH (one testcase per run).",
+        metavar="PATH",
+        dir_okay=False,
+        rich_help_panel=WAITING,
+    ),
+]
+
+# Run options -------------------------------------------------------------------------
+
+RUN = "Run options"
+LOCAL = "Local agent and sandbox"
+
+Frequency = Annotated[
+    int | None,
+    typer.Option(
+        "--frequency", min=1, metavar="N", help="Run each scenario N times.", rich_help_panel=RUN
+    ),
+]
+Personalities = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--personality",
+        metavar="ID",
+        rich_help_panel=RUN,
+        help="Personality id (repeatable): each scenario runs once per personality.",
+    ),
+]
+TestProfiles = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--test-profile",
+        metavar="ID",
+        rich_help_panel=RUN,
+        help="Test profile id (repeatable): each scenario runs once per profile.",
+    ),
+]
+RunName = Annotated[
+    str | None,
+    typer.Option(
+        "--name",
+        show_default=False,
+        rich_help_panel=RUN,
+        help="Result name (default: from the CI context: branch, short SHA, PR, workflow).",
+    ),
+]
+WebsocketUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--websocket-url",
+        metavar="URL",
+        rich_help_panel=RUN,
+        help="Send the conversations to this WebSocket URL instead of the agent's.",
+    ),
+]
+Concurrency = Annotated[
+    int | None,
+    typer.Option(
+        "--concurrency",
+        min=1,
+        metavar="N",
+        rich_help_panel=RUN,
+        help="At most N conversations at once.",
+    ),
+]
+NoWait = Annotated[
+    bool,
+    typer.Option(
+        "--no-wait",
+        rich_help_panel=WAITING,
+        help="Print the result id alone on stdout and exit 0 once the run is accepted.",
+    ),
+]
+DryRun = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        rich_help_panel=WAITING,
+        help="Resolve the selection and show what would run; start nothing.",
+    ),
+]
+Local = Annotated[
+    bool,
+    typer.Option(
+        "--local",
+        rich_help_panel=LOCAL,
+        help="Run offline against the built-in sandbox and a local agent (no account needed).",
+    ),
+]
+ScenarioFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--scenarios",
+        metavar="FILE",
+        dir_okay=False,
+        rich_help_panel=LOCAL,
+        help="Scenario file for --local (default: ./cekura-scenarios.yaml, else the "
+        "bundled example suite).",
+    ),
+]
+Serve = Annotated[
+    str | None,
+    typer.Option(
+        "--serve",
+        metavar="TARGET",
+        rich_help_panel=LOCAL,
+        help="Serve this agent with the bundled shim during the run: module:function, "
+        "file.py:function, http(s)://…, exec:COMMAND, echo or booking "
+        "(with --local the default is booking).",
+    ),
+]
+PublicUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--public-url",
+        metavar="URL",
+        rich_help_panel=LOCAL,
+        help="With --serve against the service: the wss:// URL your tunnel exposes the shim at.",
+    ),
+]
+Transcripts = Annotated[
+    Path | None,
+    typer.Option(
+        "--transcripts",
+        metavar="DIR",
+        file_okay=False,
+        rich_help_panel=LOCAL,
+        help="With --serve or --local: write each conversation's transcript to DIR.",
+    ),
+]
+
+
+class MatchMode(str, Enum):
+    ANY = "any"
+    ALL = "all"
+
+
+Match = Annotated[
+    MatchMode,
+    typer.Option(
+        "--match",
+        rich_help_panel=SELECTION,
+        help="With several --tag: 'any' (a scenario has one of them) or 'all'.",
+    ),
+]

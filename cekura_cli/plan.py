@@ -1,0 +1,50 @@
+"""Showing a resolved selection: ``cekura scenarios list`` and ``cekura run --dry-run``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from cekura_cli.api.models import Scenario
+
+
+def scenarios_to_dicts(scenarios: Sequence[Scenario]) -> list[dict[str, Any]]:
+    return [
+        {"id": s.id, "name": s.display_name, "tags": list(s.tags), "folder_path": s.folder_path}
+        for s in scenarios
+    ]
+
+
+def render_scenarios(scenarios: Sequence[Scenario], console: Console, *, title: str) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_lines=False)
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("scenario")
+    table.add_column("tags")
+    for scenario in scenarios:
+        table.add_row(str(scenario.id), scenario.display_name, ", ".join(scenario.tags))
+    console.print(table)
+
+
+def write_plan_json(document: dict[str, Any] | list[Any], destination: str, stdout: TextIO) -> None:
+    """Write ``document`` to ``destination`` (a path, or ``-`` for stdout only)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if destination == "-":
+        stdout.write(text)
+        stdout.flush()
+        return
+    path = Path(destination)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
