@@ -1,0 +1,72 @@
+"""Bad input gets one clear line on stderr and exit 2 — never a traceback (real process)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import run_cekura
+
+from cekura_cli.exit_codes import ExitCode
+
+KEY = {"CEKURA_API_KEY": "sk_test_usage_0123456789"}
+
+
+def assert_usage_error(result, expected: str) -> None:
+    assert result.returncode == ExitCode.USAGE, result.stderr
+    assert "Traceback" not in result.stderr
+    assert expected in result.stderr
+    assert result.stdout == ""
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("cekura: error: ")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (["run", "--bogus"], KEY, "No such option: --bogus"),
+        (["run", "--tag", "smoke"], {}, "no API key"),
+        (["run", "--tag", "smoke"], KEY, "no agent"),
+        (["run", "-s", "abc", "--agent-id", "1"], KEY, "'abc' is not a number"),
+        (["run", "-s", "1,x2", "--agent-id", "1"], KEY, "'x2' is not a number"),
+        (["run", "--agent-id", "abc"], KEY, "Invalid value for '--agent-id'"),
+        (["run", "--agent-id", "1", "--match", "some"], KEY, "--match"),
+        (["run", "--agent-id", "1", "--frequency", "0"], KEY, "--frequency"),
+        (["run", "--agent-id", "1", "--min-pass-rate", "1.5"], KEY, "invalid min_pass_rate"),
+        (["run", "--agent-id", "1", "--no-wait", "--json", "-"], KEY, "--no-wait"),
+        (["run", "--agent-id", "1", "--serve", "echo"], KEY, "--serve needs --public-url"),
+        (["run", "--agent-id", "1", "--scenarios", "x.yaml"], KEY, "--scenarios FILE is for"),
+        (["run", "--agent-id", "1", "--personality", "p1"], KEY, "personality id 'p1'"),
+        (["wait", "abc"], KEY, "RESULT_ID"),
+        (["wait", "12"], {}, "no API key"),
+        (["scenarios", "list", "--tag", "x"], KEY, "no agent"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str], env: dict, expected: str) -> None:
+    assert_usage_error(run_cekura(args, env=env), expected)
+
+
+def test_malformed_config_file_is_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "cekura.toml").write_text("agent_id = [\n")
+    result = run_cekura(["run", "--tag", "x"], env=KEY, cwd=tmp_path)
+    assert_usage_error(result, "cekura.toml: not valid TOML")
+
+
+def test_api_key_in_config_file_is_refused_without_echoing_it(tmp_path: Path) -> None:
+    (tmp_path / "cekura.toml").write_text('api_key = "sk_live_committedbymistake"\n')
+    result = run_cekura(["run", "--tag", "x"], env=KEY, cwd=tmp_path)
+    assert_usage_error(result, "api_key must not be stored in a config file")
+    assert "committedbymistake" not in result.stderr
+
+
+def test_help_lists_every_exit_code() -> None:
+    result = run_cekura(["run", "--help"])
+    assert result.returncode == 0
+    for code in ExitCode:
+        assert f"{int(code):>3}  {code.meaning}" in result.stdout
+
+
+def test_version() -> None:
+    result = run_cekura(["--version"])
+    assert result.returncode == 0
+    assert result.stdout.startswith("cekura ")

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from cekura_cli.redact import RedactingFilter, mask, redact, register_secret
+
+
+def test_mask_shows_at_most_the_last_four_characters() -> None:
+    assert mask("sk_live_abcdefghijkl") == "****ijkl"
+    assert mask("short") == "****"
+
+
+def test_redact_replaces_every_occurrence_of_every_secret() -> None:
+    register_secret("first-secret-1234")
+    register_secret("second-secret-5678")
+    text = redact("a first-secret-1234 b second-secret-5678 c first-secret-1234")
+    assert "first-secret-1234" not in text
+    assert "second-secret-5678" not in text
+    assert text.count("****") == 3
+
+
+def test_tiny_or_empty_secrets_are_not_registered() -> None:
+    register_secret("")
+    register_secret(None)
+    register_secret("ab")
+    assert redact("ab cd") == "ab cd"
+
+
+def test_logging_filter_redacts_formatted_messages(caplog: pytest.LogCaptureFixture) -> None:
+    register_secret("log-secret-abcdef")
+    logger = logging.getLogger("cekura_cli.test_redact")
+    logger.addFilter(RedactingFilter())
+    with caplog.at_level(logging.DEBUG, logger="cekura_cli.test_redact"):
+        logger.debug("header value %s", "log-secret-abcdef")
+    assert "log-secret-abcdef" not in caplog.text
+    assert "****" in caplog.text
