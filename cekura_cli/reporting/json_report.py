@@ -1,0 +1,105 @@
+"""The JSON report: the stable, machine-readable record of one result.
+
+The format is documented in ``docs/json-report.md`` (with a JSON Schema). Keys come in
+a fixed order, floats are rounded (rates to 4 decimals, seconds to milliseconds), and
+every text field is redacted and stripped of control characters. Bump
+:data:`SCHEMA_VERSION` for any change that is not purely additive.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from cekura_cli.reporting._files import atomic_text_file
+from cekura_cli.reporting._text import clean, round_rate, round_seconds
+from cekura_cli.reporting.model import ResultReport, RunReport
+
+SCHEMA_VERSION = 1
+STDOUT = "-"
+
+
+def report_to_dict(report: ResultReport) -> dict[str, Any]:
+    """The report as plain JSON-ready data, keys in the documented order."""
+    counts = report.counts
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "result_id": report.result_id,
+        "result_url": clean(report.result_url),
+        "name": _text(report.name),
+        "status": clean(report.status),
+        "verdict": report.verdict.value,
+        "exit_code": int(report.exit_code),
+        "counts": {
+            "total": counts.total,
+            "passed": counts.passed,
+            "failed": counts.failed,
+            "errored": counts.errored,
+        },
+        "pass_rate": round_rate(report.pass_rate),
+        "min_pass_rate": round(report.min_pass_rate, 4),
+        "timed_out": report.timed_out,
+        "interrupted": report.interrupted,
+        "elapsed_s": round_seconds(report.elapsed_s),
+        "notes": [clean(note) for note in report.notes],
+        "runs": [_run_to_dict(run) for run in report.runs],
+    }
+
+
+def _run_to_dict(run: RunReport) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id,
+        "scenario_id": run.scenario_id,
+        "scenario_name": clean(run.scenario_name),
+        "case_name": clean(run.case_name),
+        "status": clean(run.status),
+        "success": run.success,
+        "outcome": run.outcome.value,
+        "reason": _text(run.reason),
+        "transcript": _text(run.transcript),
+        "url": _text(run.url),
+        "duration_s": round_seconds(run.duration_s),
+    }
+
+
+def _text(value: str | None) -> str | None:
+    """Optional text stays ``null`` when absent, so consumers can tell "none" from ""."""
+    return None if value is None else clean(value)
+
+
+def write_json(
+    report: ResultReport, destination: str | Path, *, stdout: TextIO = sys.stdout
+) -> None:
+    """Write the report to ``destination``: ``"-"`` for stdout (the JSON alone), else a file.
+
+    Files are replaced atomically and their parent directories created; a failure
+    raises :class:`~cekura_cli.reporting._files.ReportWriteError` (exit code 2).
+    """
+    document = report_to_dict(report)
+    if str(destination) == STDOUT:
+        # Non-UTF-8 stdout (a Windows console, LANG=C): escape to ASCII so printing
+        # can never fail on an emoji in a scenario name.
+        encoding = (getattr(stdout, "encoding", None) or "utf-8").lower().replace("-", "")
+        stdout.write(json.dumps(document, ensure_ascii=encoding != "utf8", indent=2))
+        stdout.write("\n")
+        stdout.flush()
+        return
+    with atomic_text_file(destination, what="JSON report") as stream:
+        # One dumps + one write: json.dump's many small writes are several times slower.
+        stream.write(json.dumps(document, ensure_ascii=False, indent=2))
+        stream.write("\n")
+
+
+@dataclass
+class JsonReporter:
+    """The JSON report as a registered :class:`~cekura_cli.reporting.Reporter`."""
+
+    destination: str | Path
+    stdout: TextIO | None = field(default=None, repr=False)
+    name: str = "json"
+
+    def write(self, report: ResultReport) -> None:
+        write_json(report, self.destination, stdout=self.stdout or sys.stdout)

@@ -1,0 +1,151 @@
+"""JUnit XML: one ``<testcase>`` per run, for CI systems that chart test results.
+
+Layout (the de-facto schema Jenkins, GitLab, Azure and the GitHub test-report actions
+read)::
+
+    <testsuites name="cekura" tests failures errors skipped time>
+      <testsuite name="cekura" tests failures errors skipped="0" time>
+        <properties> result_id, result_url, verdict, pass_rate, … </properties>
+        <testcase classname="cekura.<result name or id>" name="<case name>" time>
+          <failure message="<reason>" type="check">…</failure>        (Outcome.FAILED)
+          <error message="<reason>" type="<run status>">…</error>     (Outcome.ERROR)
+          <system-out>dashboard URL and transcript</system-out>
+        </testcase>
+
+The document is written as a stream of escaped strings (no element tree in memory)
+into an atomically replaced file. Text is escaped, never wrapped in CDATA, and the
+characters XML 1.0 forbids are removed, so any transcript yields a valid document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from cekura_cli.reporting._files import atomic_text_file
+from cekura_cli.reporting._text import clean, one_line, reason_text, round_rate
+from cekura_cli.reporting.model import Outcome, ResultReport, RunReport
+
+SUITE_NAME = "cekura"
+MESSAGE_LIMIT = 1000
+"""Characters of the reason kept in the ``message`` attribute; the element text has it all."""
+
+# Everything outside the XML 1.0 ``Char`` production (lone surrogates included).
+_XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_NAME = re.compile(r"[^\w-]+")
+
+
+def _xml_text(value: str) -> str:
+    value = _XML_FORBIDDEN.sub("", value)
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _xml_attr(value: str) -> str:
+    # Newlines and tabs as character references: attribute normalisation would turn
+    # literal ones into spaces.
+    return (
+        _xml_text(value)
+        .replace('"', "&quot;")
+        .replace("\n", "&#10;")
+        .replace("\r", "&#13;")
+        .replace("\t", "&#9;")
+    )
+
+
+def classname_for(report: ResultReport) -> str:
+    """``cekura.<name>`` with every run of non-word characters as ``_``; the id if no name."""
+    name = _NOT_NAME.sub("_", clean(report.name)).strip("_")
+    return f"{SUITE_NAME}.{name or report.result_id}"
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value or 0.0:.3f}"
+
+
+def _suite_time(report: ResultReport) -> float:
+    if report.elapsed_s is not None:
+        return report.elapsed_s
+    return sum(run.duration_s or 0.0 for run in report.runs)
+
+
+def _system_out(run: RunReport) -> str:
+    lines = [f"run {run.run_id}: {clean(run.status)}"]
+    if run.url:
+        lines.append(f"dashboard: {clean(run.url)}")
+    transcript = clean(run.transcript)
+    if transcript:
+        lines += ["", "transcript:", transcript]
+    return "\n".join(lines)
+
+
+def _testcase(run: RunReport, classname: str) -> str:
+    head = (
+        f'    <testcase classname="{classname}" name="{_xml_attr(clean(run.case_name))}" '
+        f'time="{_seconds(run.duration_s)}">\n'
+    )
+    body = ""
+    if run.outcome is not Outcome.PASSED:
+        reason = reason_text(run)
+        message = _xml_attr(one_line(reason, MESSAGE_LIMIT))
+        if run.outcome is Outcome.FAILED:
+            tag, kind = "failure", "check"
+        else:
+            tag, kind = "error", clean(run.status) or "error"
+        body = (
+            f'      <{tag} message="{message}" type="{_xml_attr(kind)}">'
+            f"{_xml_text(reason)}</{tag}>\n"
+        )
+    system_out = f"      <system-out>{_xml_text(_system_out(run))}</system-out>\n"
+    return f"{head}{body}{system_out}    </testcase>\n"
+
+
+def iter_junit(report: ResultReport) -> Iterator[str]:
+    """The document in pieces, in order; joined they are one valid XML document."""
+    failures = sum(1 for run in report.runs if run.outcome is Outcome.FAILED)
+    errors = sum(1 for run in report.runs if run.outcome is Outcome.ERROR)
+    counts = (
+        f'tests="{len(report.runs)}" failures="{failures}" errors="{errors}" skipped="0" '
+        f'time="{_seconds(_suite_time(report))}"'
+    )
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n'
+    yield f'<testsuites name="{SUITE_NAME}" {counts}>\n'
+    yield f'  <testsuite name="{SUITE_NAME}" {counts}>\n'
+    yield "    <properties>\n"
+    properties = {
+        "result_id": str(report.result_id),
+        "result_url": clean(report.result_url),
+        "result_name": clean(report.name),
+        "status": clean(report.status),
+        "verdict": report.verdict.value,
+        "pass_rate": str(round_rate(report.pass_rate)),
+        "min_pass_rate": str(round(report.min_pass_rate, 4)),
+        "timed_out": str(report.timed_out).lower(),
+        "interrupted": str(report.interrupted).lower(),
+    }
+    for key, value in properties.items():
+        yield f'      <property name="{key}" value="{_xml_attr(value)}"/>\n'
+    yield "    </properties>\n"
+    classname = _xml_attr(classname_for(report))
+    for run in report.runs:
+        yield _testcase(run, classname)
+    yield "  </testsuite>\n"
+    yield "</testsuites>\n"
+
+
+def write_junit(report: ResultReport, path: str | Path) -> None:
+    """Write the JUnit XML file, atomically, creating parent directories."""
+    with atomic_text_file(path, what="JUnit XML report") as stream:
+        stream.writelines(iter_junit(report))
+
+
+@dataclass
+class JUnitReporter:
+    """JUnit XML as a registered :class:`~cekura_cli.reporting.Reporter`."""
+
+    path: str | Path
+    name: str = "junit"
+
+    def write(self, report: ResultReport) -> None:
+        write_junit(report, self.path)

@@ -1,0 +1,165 @@
+"""Progress while waiting for a result: a live bar on a terminal, plain lines in CI.
+
+- Live (a terminal, ``CI`` unset): rich's :class:`~rich.progress.Progress` — done/total
+  bar, passed, failed, elapsed. Rich draws it; we only feed it snapshots.
+- Plain (piped, or ``CI`` set): one line per change, e.g.
+  ``cekura: result 123: 3/10 done, 2 passed, 1 failed (12s elapsed)``, at most one
+  every ``min_interval_s`` (the first change is printed at once, the last one on
+  :meth:`stop`), plus a heartbeat every :data:`HEARTBEAT_S` without change so that
+  CI systems that kill silent jobs do not kill a long run. No spinners, no cursor
+  movement; colour is left to the console.
+
+The clock is injected so the throttling is testable without sleeping.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from cekura_cli.reporting._text import clean, format_elapsed
+from cekura_cli.reporting.model import Progress
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+HEARTBEAT_S = 60.0
+
+
+class ProgressDisplay(Protocol):
+    """What the waiting loop calls: once :meth:`start`, any number of updates, one stop."""
+
+    def start(self, *, result_id: int, result_url: str, total: int | None) -> None: ...
+
+    def update(self, progress: Progress) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def make_progress_display(
+    console: Console,
+    *,
+    live: bool,
+    min_interval_s: float = 5.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> ProgressDisplay:
+    """A live display for a terminal, else throttled plain lines."""
+    if live:
+        return LiveProgressDisplay(console)
+    return PlainProgressDisplay(console, min_interval_s=min_interval_s, clock=clock)
+
+
+def progress_line(progress: Progress) -> str:
+    """``cekura: result 123: 3/10 done, 2 passed, 1 failed (12s elapsed)``."""
+    return (
+        f"cekura: result {progress.result_id}: {progress.done}/{progress.total} done, "
+        f"{progress.passed} passed, {progress.failed} failed "
+        f"({format_elapsed(progress.elapsed_s)} elapsed)"
+    )
+
+
+def _state(progress: Progress) -> tuple[Any, ...]:
+    """What counts as a change: everything but the elapsed time."""
+    return (progress.status, progress.total, progress.done, progress.passed, progress.failed)
+
+
+class PlainProgressDisplay:
+    """Throttled plain lines for logs: on change, at most one per ``min_interval_s``."""
+
+    def __init__(
+        self,
+        console: Console,
+        *,
+        min_interval_s: float = 5.0,
+        heartbeat_s: float | None = HEARTBEAT_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._console = console
+        self._min_interval_s = min_interval_s
+        self._heartbeat_s = heartbeat_s
+        self._clock = clock
+        self._printed_state: tuple[Any, ...] | None = None
+        self._printed_at: float | None = None
+        self._pending: Progress | None = None
+
+    def start(self, *, result_id: int, result_url: str, total: int | None) -> None:
+        runs = f" ({total} run{'s' if total != 1 else ''})" if total is not None else ""
+        self._print(f"cekura: waiting for result {result_id}{runs}: {clean(result_url)}")
+
+    def update(self, progress: Progress) -> None:
+        now = self._clock()
+        changed = _state(progress) != self._printed_state
+        if self._printed_at is None:
+            due = True  # the first snapshot is always shown
+        else:
+            since = now - self._printed_at
+            heartbeat = self._heartbeat_s is not None and since >= self._heartbeat_s
+            due = (changed and since >= self._min_interval_s) or heartbeat
+        if due:
+            self._show(progress, now)
+        else:
+            self._pending = progress if changed else None
+
+    def stop(self) -> None:
+        if self._pending is not None:  # the last change, held back by the throttle
+            self._show(self._pending, self._clock())
+
+    def _show(self, progress: Progress, now: float) -> None:
+        self._print(progress_line(progress))
+        self._printed_state = _state(progress)
+        self._printed_at = now
+        self._pending = None
+
+    def _print(self, line: str) -> None:
+        self._console.print(line, markup=False, highlight=False, emoji=False, soft_wrap=True)
+
+
+class LiveProgressDisplay:
+    """rich's live progress bar: done/total, passed, failed, elapsed."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._progress: Any = None
+        self._task: Any = None
+
+    def start(self, *, result_id: int, result_url: str, total: int | None) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._console.print(
+            f"cekura: waiting for result {result_id}: {clean(result_url)}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        self._progress = Progress(
+            TextColumn(f"result {result_id}", markup=False),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("[green]{task.fields[passed]} passed"),
+            TextColumn("[red]{task.fields[failed]} failed"),
+            TextColumn("{task.fields[elapsed]} elapsed"),
+            console=self._console,
+            transient=False,
+        )
+        self._task = self._progress.add_task(
+            "result", total=total or None, passed=0, failed=0, elapsed=format_elapsed(0)
+        )
+        self._progress.start()
+
+    def update(self, progress: Progress) -> None:
+        if self._progress is None:
+            return
+        self._progress.update(
+            self._task,
+            total=progress.total or None,
+            completed=progress.done,
+            passed=progress.passed,
+            failed=progress.failed,
+            elapsed=format_elapsed(progress.elapsed_s),
+        )
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
