@@ -1,0 +1,241 @@
+"""The Custom WebSocket chat protocol, without I/O (``websocket-protocol.md``).
+
+Three jobs, all pure so they are tested by exact output:
+
+- :func:`parse_client_frame` turns one frame from the service (the tester) into a
+  :class:`ClientFrame`. It never raises: binary, non-JSON, non-object and unknown
+  frames come back as ``FrameKind.IGNORED`` with a short reason.
+- :func:`plan_turn` turns whatever an agent returned (a string, a message dict, a
+  list, ``None``) into the wire messages of one agent turn, in protocol order:
+  function call(s), their result(s), then at most one content message (or the
+  ``end_call`` that replaces it). Bad entries are dropped and reported, never raised.
+- :func:`classify_message` names the kind of a server→service message, for the
+  sandbox tester and the tests.
+
+Agent messages are plain JSON-ready dicts in wire format: on the hot path a turn is
+built once and sent as is, with no model objects in between.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+Message = dict[str, Any]
+"""One protocol message in wire format (what ``json.dumps`` sends)."""
+
+FUNCTION_CALL = "Function Call"
+FUNCTION_CALL_RESULT = "Function Call Result"
+END_CALL = "end_call"
+
+CONTENT_JOINER = "\n"
+"""Several content messages in one agent turn are joined with this (one per turn)."""
+
+
+class FrameKind(str, Enum):
+    """What a frame from the service means to the shim."""
+
+    TURN = "turn"  # a tester message: {"content": "..."}
+    END_CALL = "end_call"  # the tester ended the call: {"type": "end_call", ...}
+    IGNORED = "ignored"  # anything else (logged at debug, never answered)
+
+
+@dataclass(frozen=True)
+class ClientFrame:
+    kind: FrameKind
+    content: str | None = None
+    reason: str | None = None  # why a frame was ignored
+
+
+_BINARY = ClientFrame(FrameKind.IGNORED, reason="binary frame")
+
+
+def parse_client_frame(data: str | bytes) -> ClientFrame:
+    """Parse one frame from the service; lenient on unknown fields, never raises."""
+    if not isinstance(data, str):
+        return _BINARY
+    try:
+        obj = json.loads(data)
+    except (ValueError, RecursionError):
+        return ClientFrame(FrameKind.IGNORED, reason="not JSON")
+    if not isinstance(obj, dict):
+        return ClientFrame(FrameKind.IGNORED, reason="not a JSON object")
+    content = obj.get("content")
+    kind = obj.get("type")
+    if kind == END_CALL:
+        return ClientFrame(FrameKind.END_CALL, content if isinstance(content, str) else None)
+    if kind is not None:
+        return ClientFrame(FrameKind.IGNORED, reason="unknown message type")
+    if isinstance(content, str):
+        return ClientFrame(FrameKind.TURN, content)
+    return ClientFrame(FrameKind.IGNORED, reason="no text content")
+
+
+class MessageKind(str, Enum):
+    """The kinds of server→service messages."""
+
+    CONTENT = "content"
+    METADATA = "metadata"
+    FUNCTION_CALL = "function_call"
+    FUNCTION_CALL_RESULT = "function_call_result"
+    END_CALL = "end_call"
+
+
+_ROLE_ALIASES: dict[str, MessageKind] = {
+    "function call": MessageKind.FUNCTION_CALL,
+    "function_call": MessageKind.FUNCTION_CALL,
+    "function call result": MessageKind.FUNCTION_CALL_RESULT,
+    "function_call_result": MessageKind.FUNCTION_CALL_RESULT,
+}
+
+
+def classify_message(obj: Any) -> MessageKind | None:
+    """The kind of one agent/server message dict, or ``None`` when it is none of them."""
+    if not isinstance(obj, dict):
+        return None
+    if obj.get("type") == END_CALL:
+        return MessageKind.END_CALL
+    role = obj.get("role")
+    if isinstance(role, str):
+        kind = _ROLE_ALIASES.get(role.lower())
+        if kind is not None:
+            return kind
+    if obj.get("content") is not None:
+        return MessageKind.CONTENT
+    if "metadata" in obj:
+        return MessageKind.METADATA
+    return None
+
+
+@dataclass
+class TurnPlan:
+    """The wire messages of one agent turn, in send order, and what was dropped."""
+
+    messages: list[Message]
+    problems: list[str]
+    ends_call: bool = False
+    has_content: bool = False
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float, bool)):
+        return str(value)
+    return None
+
+
+def _json_string(value: Any) -> str:
+    """Tool ``arguments``/``result`` travel as JSON strings; accept objects too."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "{}"
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return json.dumps(str(value))
+
+
+def _tool_data(
+    data: Any, kind: MessageKind, index: int, problems: list[str]
+) -> dict[str, Any] | None:
+    if not isinstance(data, dict):
+        problems.append(f"{kind.value} without a data object dropped")
+        return None
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        problems.append(f"{kind.value} without a name dropped")
+        return None
+    call_id = data.get("id")
+    out: dict[str, Any] = {"id": str(call_id) if call_id else f"call_{index}", "name": name}
+    if kind is MessageKind.FUNCTION_CALL:
+        out["arguments"] = _json_string(data.get("arguments"))
+    else:
+        out["result"] = _json_string(data.get("result"))
+    return out
+
+
+def plan_turn(raw: Any) -> TurnPlan:
+    """Normalise an agent's answer into one protocol-ordered turn.
+
+    Rules (documented in docs/shim.md):
+
+    - ``None`` / ``""`` / ``[]``: nothing to send.
+    - a string is a content message; a dict is one message; a list holds strings/dicts.
+    - function calls come first, then function call results, each group in the order
+      the agent gave them; tool ``arguments``/``result`` objects are JSON-encoded.
+    - several content messages are joined with a newline into one.
+    - metadata from every message of the turn is merged (last write wins) onto the
+      content message, or sent alone when the turn has no content.
+    - an ``end_call`` ends the turn: it carries the joined content (its own last) and
+      replaces the content message, so the service gets exactly one closing message.
+    """
+    problems: list[str] = []
+    if raw is None:
+        return TurnPlan([], problems)
+    items = raw if isinstance(raw, list) else [raw]
+    calls: list[Message] = []
+    results: list[Message] = []
+    contents: list[str] = []
+    metadata: dict[str, Any] | None = None
+    end_call = False
+    end_content: str | None = None
+    tool_index = 0
+    for item in items:
+        if isinstance(item, str):
+            if item:
+                contents.append(item)
+            continue
+        kind = classify_message(item)
+        if kind is None:
+            problems.append(f"unrecognised agent message dropped: {type(item).__name__}")
+            continue
+        meta = item.get("metadata")
+        if meta is not None:
+            if isinstance(meta, dict):
+                metadata = {**metadata, **meta} if metadata else dict(meta)
+            else:
+                problems.append("metadata that is not an object ignored")
+        if kind is MessageKind.CONTENT:
+            text = _text(item.get("content"))
+            if text is None:
+                problems.append("content that is not text dropped")
+            elif text:
+                contents.append(text)
+        elif kind is MessageKind.END_CALL:
+            end_call = True
+            text = _text(item.get("content"))
+            if text:
+                end_content = text
+        elif kind is MessageKind.FUNCTION_CALL or kind is MessageKind.FUNCTION_CALL_RESULT:
+            tool_index += 1
+            data = _tool_data(item.get("data"), kind, tool_index, problems)
+            if data is not None:
+                if kind is MessageKind.FUNCTION_CALL:
+                    calls.append({"role": FUNCTION_CALL, "data": data})
+                else:
+                    results.append({"role": FUNCTION_CALL_RESULT, "data": data})
+    messages: list[Message] = calls + results if (calls or results) else []
+    if end_content is not None:
+        contents.append(end_content)
+    text = CONTENT_JOINER.join(contents) if contents else None
+    if end_call:
+        last: Message = {"type": END_CALL}
+        if text is not None:
+            last["content"] = text
+    elif text is not None:
+        last = {"content": text}
+    elif metadata:
+        messages.append({"metadata": metadata})
+        return TurnPlan(messages, problems)
+    else:
+        return TurnPlan(messages, problems)
+    if metadata:
+        last["metadata"] = metadata
+    messages.append(last)
+    return TurnPlan(messages, problems, ends_call=end_call, has_content=text is not None)

@@ -1,0 +1,346 @@
+"""The WebSocket glue: websockets.asyncio connections in, protocol core and agents out.
+
+Per connection: the handler is the *reader* (it parses every frame as it arrives and
+queues tester turns), and one *turn worker* task asks the agent and sends its
+answers, one tester turn at a time, in order, never dropping one. So a greeting and
+a first tester message may cross, the reader sees an ``end_call`` while the agent
+thinks, and the event loop keeps answering pings however slow the agent is.
+
+Everything websockets-specific (close codes, exceptions, HTTP responses) stays in
+this module; :mod:`.protocol`, :mod:`.session` and :mod:`.transcript` are pure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import sys
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
+from websockets.http11 import Request, Response
+
+from cekura_cli.shim.adapters.base import Agent, AgentError, AgentSession
+from cekura_cli.shim.protocol import FrameKind, parse_client_frame, plan_turn
+from cekura_cli.shim.session import Conversation, EndedBy
+from cekura_cli.shim.store import TranscriptStore
+
+if TYPE_CHECKING:
+    from websockets.asyncio.server import Server, ServerConnection
+
+log = logging.getLogger("cekura_cli.shim")
+
+SECRET_HEADER = "X-VOCERA-SECRET"
+RUN_ID_HEADER = "x-vocera-run-id"
+SCENARIO_ID_HEADER = "x-vocera-scenario-id"
+RESULT_ID_HEADER = "x-vocera-result-id"
+
+FALLBACK_REPLY = "Sorry, I need a little more time. Could you say that again?"
+"""Sent when the agent misses the per-turn timeout: better than silence."""
+
+UNAUTHORIZED = "Unauthorized"
+AGENT_CLOSE_TIMEOUT_S = 5.0
+
+if sys.version_info >= (3, 11):
+
+    async def _bounded(awaitable: Awaitable[Any], timeout_s: float) -> Any:
+        async with asyncio.timeout(timeout_s):  # no extra task per turn
+            return await awaitable
+
+else:  # pragma: no cover - Python 3.10
+
+    async def _bounded(awaitable: Awaitable[Any], timeout_s: float) -> Any:
+        return await asyncio.wait_for(awaitable, timeout_s)
+
+
+def _json_response(status: int, reason: str, payload: Any) -> Response:
+    body = json.dumps(payload).encode()
+    headers = Headers(
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+            ("Connection", "close"),
+        ]
+    )
+    return Response(status, reason, headers, body)
+
+
+@dataclass(eq=False)
+class Live:
+    """One open conversation: its connection, state, turn queue and worker."""
+
+    ws: ServerConnection
+    conv: Conversation
+    session: AgentSession
+    queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    idle: asyncio.Event = field(default_factory=asyncio.Event)  # no turn in flight
+    worker: asyncio.Task[None] | None = None
+    saved: asyncio.Future[None] | None = None
+
+
+class ShimServer:
+    """Serves one agent to many conversations; owns auth, limits, drain and /calls."""
+
+    def __init__(
+        self,
+        agent: Agent,
+        store: TranscriptStore,
+        *,
+        secret: str | None,
+        max_conversations: int,
+        turn_timeout_s: float,
+    ) -> None:
+        self.agent = agent
+        self.store = store
+        self._secret = secret.encode("utf-8") if secret else None
+        self.max_conversations = max_conversations
+        self.turn_timeout_s = turn_timeout_s
+        self.live: dict[str, Live] = {}
+        self.closing = False
+        self.drain_timeout_s: float | None = None  # set by ShimHandle.stop(timeout_s)
+        self._loop_time = asyncio.get_running_loop().time
+
+    # -- HTTP: /healthz and /calls ------------------------------------------------
+    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        path, _, query = request.path.partition("?")
+        if path == "/healthz":
+            status = "draining" if self.closing else "ok"
+            return _json_response(200, "OK", {"status": status, "conversations": len(self.live)})
+        if path == "/calls":
+            if not self._authorized_call(request.headers.get_all("Authorization")):
+                response = _json_response(401, "Unauthorized", {"detail": UNAUTHORIZED})
+                response.headers["WWW-Authenticate"] = "Bearer"
+                return response
+            limit = None
+            values = parse_qs(query).get("limit")
+            if values:
+                try:
+                    limit = max(0, int(values[-1]))
+                except ValueError:
+                    return _json_response(400, "Bad Request", {"limit": ["must be an integer"]})
+            return _json_response(200, "OK", self.store.calls(limit))
+        return None  # go on with the WebSocket handshake
+
+    def _matches_secret(self, given: str) -> bool:
+        assert self._secret is not None
+        try:
+            raw = given.encode("latin-1")  # websockets decodes header bytes as ISO-8859-1
+        except UnicodeEncodeError:
+            return False
+        return hmac.compare_digest(raw, self._secret)
+
+    def _authorized_call(self, values: list[str]) -> bool:
+        if self._secret is None:
+            return True
+        if len(values) != 1:
+            return False
+        value = values[0].strip()
+        scheme, _, rest = value.partition(" ")
+        if scheme.lower() == "bearer" and rest:
+            value = rest.strip()
+        return self._matches_secret(value)
+
+    def _authorized_ws(self, headers: Headers) -> bool:
+        if self._secret is None:
+            return True
+        values = headers.get_all(SECRET_HEADER)
+        return len(values) == 1 and self._matches_secret(values[0])
+
+    # -- WebSocket conversations -------------------------------------------------
+    async def handler(self, ws: ServerConnection) -> None:
+        headers = ws.request.headers if ws.request is not None else Headers()
+        if not self._authorized_ws(headers):
+            log.warning("connection refused: missing, wrong or repeated %s", SECRET_HEADER)
+            await ws.close(CloseCode.POLICY_VIOLATION, UNAUTHORIZED)
+            return
+        if self.closing:
+            await ws.close(CloseCode.GOING_AWAY, "server shutting down")
+            return
+        if len(self.live) >= self.max_conversations:
+            log.warning("connection refused: %d conversations open", len(self.live))
+            await ws.close(CloseCode.TRY_AGAIN_LATER, "too many conversations")
+            return
+        x_headers: dict[str, str] = {}
+        for name, value in headers.raw_items():
+            lower = name.lower()
+            if lower.startswith("x-") and lower != "x-vocera-secret":
+                x_headers.setdefault(lower, value)
+        conv = Conversation(
+            clock=self._loop_time,
+            started_wall=time.time(),
+            run_id=x_headers.get(RUN_ID_HEADER),
+            scenario_id=x_headers.get(SCENARIO_ID_HEADER),
+            result_id=x_headers.get(RESULT_ID_HEADER),
+            headers=x_headers,
+        )
+        try:
+            session = self.agent.open(conv.context)
+        except Exception as exc:
+            log.error("agent could not open a conversation: %s: %s", type(exc).__name__, exc)
+            conv.end(EndedBy.AGENT, f"agent error: {type(exc).__name__}")
+            await self._save(conv)
+            await ws.close(CloseCode.INTERNAL_ERROR, "agent error")
+            return
+        live = Live(ws, conv, session)
+        self.live[conv.id] = live
+        live.worker = asyncio.create_task(self._work(live))
+        try:
+            await self._read(live)
+        finally:
+            await self._finish(live)
+
+    async def _read(self, live: Live) -> None:
+        conv, queue, idle = live.conv, live.queue, live.idle
+        try:
+            async for data in live.ws:
+                frame = parse_client_frame(data)
+                if frame.kind is FrameKind.TURN:
+                    conv.tester_said(frame.content)  # type: ignore[arg-type]
+                    idle.clear()
+                    queue.put_nowait(frame.content)  # type: ignore[arg-type]
+                elif frame.kind is FrameKind.END_CALL:
+                    if frame.content:
+                        conv.tester_said(frame.content)
+                    conv.end(EndedBy.TESTER, "end_call")
+                    return  # the service closes by itself; we must not answer
+                else:
+                    log.debug("conversation %s: ignored a frame (%s)", conv.id, frame.reason)
+        except ConnectionClosed:
+            pass
+        if not conv.ended:
+            by, reason = _why_closed(live.ws)
+            conv.end(by, reason)
+
+    async def _work(self, live: Live) -> None:
+        conv, queue, idle, session = live.conv, live.queue, live.idle, live.session
+        context = conv.context
+        try:
+            await self._agent_turn(live, session.on_start(context), fallback=None)
+            while not conv.ended:
+                if queue.empty():
+                    idle.set()
+                text = await queue.get()
+                idle.clear()
+                conv.tester_turn_taken(text)
+                await self._agent_turn(live, session.on_message(text, context), FALLBACK_REPLY)
+        except ConnectionClosed:
+            pass
+        finally:
+            idle.set()
+
+    async def _agent_turn(self, live: Live, answer: Awaitable[Any], fallback: str | None) -> None:
+        conv, ws = live.conv, live.ws
+        started = conv.now()
+        try:
+            raw = await _bounded(answer, self.turn_timeout_s)
+        except asyncio.TimeoutError:
+            log.warning(
+                "conversation %s: agent missed the %gs turn timeout", conv.id, self.turn_timeout_s
+            )
+            if fallback is None:
+                return
+            raw = fallback
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # AgentError, or a bug in user code: end this call only
+            detail = str(exc) if isinstance(exc, AgentError) else type(exc).__name__
+            log.error("conversation %s: agent failed: %s", conv.id, detail)
+            if conv.end(EndedBy.AGENT, f"agent error: {detail}"):
+                await self._save_once(live)
+                await ws.close(CloseCode.INTERNAL_ERROR, "agent error")
+            return
+        plan = plan_turn(raw)
+        for problem in plan.problems:
+            log.warning("conversation %s: %s", conv.id, problem)
+        if conv.ended or not plan.messages:
+            return  # the tester hung up meanwhile: never answer after end_call
+        for message in plan.messages:
+            await ws.send(json.dumps(message))
+        conv.agent_sent(plan.messages, started, conv.now())
+        if plan.ends_call:
+            await self._save_once(live)  # flush first, then close normally
+            await ws.close(CloseCode.NORMAL_CLOSURE)
+
+    async def _finish(self, live: Live) -> None:
+        """After the reader stopped: stop the worker, flush the transcript, close the agent."""
+        worker = live.worker
+        if worker is not None and not worker.done():
+            if live.conv.ended_by is EndedBy.AGENT:
+                await asyncio.wait([worker], timeout=AGENT_CLOSE_TIMEOUT_S)
+            worker.cancel()
+            await asyncio.wait([worker])
+        await self._save_once(live)
+        self.live.pop(live.conv.id, None)
+        try:
+            await _bounded(live.session.close(), AGENT_CLOSE_TIMEOUT_S)
+        except Exception as exc:
+            log.warning("conversation %s: agent close failed: %s", live.conv.id, exc)
+
+    async def _save_once(self, live: Live) -> None:
+        if live.saved is None:
+            live.saved = asyncio.ensure_future(self._save(live.conv))
+        await asyncio.shield(live.saved)
+
+    async def _save(self, conv: Conversation) -> None:
+        if not conv.ended:
+            conv.end(EndedBy.DISCONNECT, "closed")
+        if self.store.directory is None:
+            self.store.save(conv)  # memory only: cheap, no thread hop
+        else:
+            await asyncio.to_thread(self.store.save, conv)
+        log.info("conversation %s ended by %s (%s)", conv.id, conv.ended_by, conv.end_reason)
+
+    # -- shutdown -----------------------------------------------------------------
+    async def drain(self, server: Server, timeout_s: float) -> None:
+        """Stop accepting, let in-flight turns finish, close the rest, flush transcripts."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, timeout_s)
+        self.closing = True
+        server.close(close_connections=False)  # stop listening; new handshakes get 503
+        busy = [asyncio.ensure_future(live.idle.wait()) for live in self.live.values()]
+        if busy:
+            await asyncio.wait(busy, timeout=min(timeout_s / 2, self.turn_timeout_s))
+            for waiter in busy:
+                waiter.cancel()
+        closing = []
+        for live in list(self.live.values()):
+            live.conv.end(EndedBy.SERVER_SHUTDOWN, "server shutting down")
+            closing.append(
+                asyncio.ensure_future(live.ws.close(CloseCode.GOING_AWAY, "server shutting down"))
+            )
+        remaining = max(0.1, deadline - loop.time())
+        if closing:
+            await asyncio.wait(closing, timeout=remaining)
+        try:
+            await _bounded(server.wait_closed(), max(0.1, deadline - loop.time()))
+        except asyncio.TimeoutError:
+            log.warning("shutdown: some conversations did not close in time")
+        for live in list(self.live.values()):  # last resort: never lose a transcript
+            if live.saved is None:
+                live.saved = loop.create_future()
+                live.saved.set_result(None)
+                self.store.save(live.conv)
+
+
+def _why_closed(ws: ServerConnection) -> tuple[EndedBy, str]:
+    """Who ended a conversation that closed without an end_call, and why."""
+    protocol = ws.protocol
+    sent, rcvd = protocol.close_sent, protocol.close_rcvd
+    if rcvd is not None and (sent is None or protocol.close_rcvd_then_sent):
+        return EndedBy.DISCONNECT, f"closed by the tester ({rcvd.code})"
+    if sent is not None:
+        if sent.code == CloseCode.MESSAGE_TOO_BIG:
+            return EndedBy.DISCONNECT, f"frame too large ({sent.code})"
+        if sent.code == CloseCode.INTERNAL_ERROR and "keepalive" in sent.reason:
+            return EndedBy.TIMEOUT, "keepalive ping timeout"
+        return EndedBy.DISCONNECT, f"closed by the shim ({sent.code} {sent.reason})".strip()
+    return EndedBy.DISCONNECT, "connection lost"

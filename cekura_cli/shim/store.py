@@ -1,0 +1,82 @@
+"""Where finished conversations go: one JSON file each, and a bounded in-memory list.
+
+Files are written atomically (temp file in the same directory, fsync, ``os.replace``)
+when a conversation finishes, never per frame, so a crash or SIGTERM loses no
+conversation that had finished and never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+import threading
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from cekura_cli.shim.session import Conversation
+from cekura_cli.shim.transcript import provider_call, transcript_document, transcript_filename
+
+log = logging.getLogger("cekura_cli.shim")
+
+CALLS_KEPT = 1000
+"""``GET /calls`` serves at most this many of the most recent conversations."""
+
+
+def write_json_atomic(path: Path, document: Any) -> None:
+    """Write ``document`` to ``path`` so that readers see the old file or the new one."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(document, fh, ensure_ascii=False, indent=2)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class TranscriptStore:
+    """Keeps finished conversations for ``GET /calls`` and writes their files."""
+
+    def __init__(self, directory: Path | None, *, keep: int = CALLS_KEPT) -> None:
+        self.directory = directory
+        self._calls: deque[dict[str, Any]] = deque(maxlen=keep)
+        self._lock = threading.Lock()
+        self.written: list[Path] = []
+
+    def prepare(self) -> None:
+        """Create the directory up front, so a bad path fails at start, not mid-run."""
+        if self.directory is not None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+
+    def save(self, conv: Conversation) -> Path | None:
+        """Remember ``conv`` and write its file (blocking: call it off the event loop)."""
+        call = provider_call(conv)
+        with self._lock:
+            self._calls.append(call)
+        if self.directory is None:
+            return None
+        path = self.directory / transcript_filename(conv)
+        try:
+            write_json_atomic(path, transcript_document(conv))
+        except OSError as exc:
+            log.error("could not write transcript %s: %s", path, exc)
+            return None
+        with self._lock:
+            self.written.append(path)
+        return path
+
+    def calls(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Finished conversations, provider format, most recent last."""
+        with self._lock:
+            calls = list(self._calls)
+        if limit is not None and limit >= 0:
+            calls = calls[len(calls) - limit :] if limit else []
+        return calls
