@@ -38,6 +38,26 @@ def cli_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+class CekuraRunner:
+    """Runs the real ``cekura`` entry point in a child process (``python -m cekura_cli``)."""
+
+    def __call__(
+        self,
+        args: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        timeout_s: float = 60.0,
+    ) -> subprocess.CompletedProcess[str]:
+        return run_cekura(args, env=env, cwd=cwd, timeout_s=timeout_s)
+
+
+@pytest.fixture
+def cekura() -> CekuraRunner:
+    """``cekura(["run", ...], env={...})`` -> CompletedProcess with text stdout/stderr."""
+    return CekuraRunner()
+
+
 def run_cekura(
     args: Sequence[str],
     *,

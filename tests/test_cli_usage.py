@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import run_cekura
 
 from cekura_cli.exit_codes import ExitCode
 
@@ -42,31 +41,33 @@ def assert_usage_error(result, expected: str) -> None:
         (["scenarios", "list", "--tag", "x"], KEY, "no agent"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(args: list[str], env: dict, expected: str) -> None:
-    assert_usage_error(run_cekura(args, env=env), expected)
+def test_bad_input_is_one_line_and_exit_2(
+    cekura, args: list[str], env: dict, expected: str
+) -> None:
+    assert_usage_error(cekura(args, env=env), expected)
 
 
-def test_malformed_config_file_is_exit_2(tmp_path: Path) -> None:
+def test_malformed_config_file_is_exit_2(cekura, tmp_path: Path) -> None:
     (tmp_path / "cekura.toml").write_text("agent_id = [\n")
-    result = run_cekura(["run", "--tag", "x"], env=KEY, cwd=tmp_path)
+    result = cekura(["run", "--tag", "x"], env=KEY, cwd=tmp_path)
     assert_usage_error(result, "cekura.toml: not valid TOML")
 
 
-def test_api_key_in_config_file_is_refused_without_echoing_it(tmp_path: Path) -> None:
+def test_api_key_in_config_file_is_refused_without_echoing_it(cekura, tmp_path: Path) -> None:
     (tmp_path / "cekura.toml").write_text('api_key = "sk_live_committedbymistake"\n')
-    result = run_cekura(["run", "--tag", "x"], env=KEY, cwd=tmp_path)
+    result = cekura(["run", "--tag", "x"], env=KEY, cwd=tmp_path)
     assert_usage_error(result, "api_key must not be stored in a config file")
     assert "committedbymistake" not in result.stderr
 
 
-def test_help_lists_every_exit_code() -> None:
-    result = run_cekura(["run", "--help"])
+def test_help_lists_every_exit_code(cekura) -> None:
+    result = cekura(["run", "--help"])
     assert result.returncode == 0
     for code in ExitCode:
         assert f"{int(code):>3}  {code.meaning}" in result.stdout
 
 
-def test_version() -> None:
-    result = run_cekura(["--version"])
+def test_version(cekura) -> None:
+    result = cekura(["--version"])
     assert result.returncode == 0
     assert result.stdout.startswith("cekura ")
