@@ -27,7 +27,7 @@ from cekura_cli.commands import wait as wait_command
 from cekura_cli.errors import CekuraError
 from cekura_cli.exit_codes import ExitCode, exit_code_table
 
-EPILOG = "Exit codes:\n" + exit_code_table()
+EPILOG = "\b\nExit codes:\n" + exit_code_table()
 
 app = typer.Typer(
     name="cekura",
@@ -39,6 +39,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rich's help renderer alone costs ~100 ms of start-up
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -75,8 +76,12 @@ def _enable_debug_logging() -> None:
     root.setLevel(logging.DEBUG)
 
 
-app.command("run", epilog=EPILOG)(run_command.run)
-app.command("wait", epilog=EPILOG)(wait_command.wait)
+app.command("run", epilog=EPILOG, short_help="Run the selected scenarios, wait, report, exit.")(
+    run_command.run
+)
+app.command("wait", epilog=EPILOG, short_help="Attach to an existing result, wait, report, exit.")(
+    wait_command.wait
+)
 app.add_typer(scenarios_command.app, name="scenarios")
 
 

@@ -19,6 +19,7 @@ Tags = Annotated[
     typer.Option(
         "--tag",
         "-t",
+        metavar="TAG",
         help="Run scenarios with this tag. Repeatable and comma-separable.",
         rich_help_panel=SELECTION,
     ),
@@ -27,6 +28,7 @@ ExcludeTags = Annotated[
     list[str] | None,
     typer.Option(
         "--exclude-tag",
+        metavar="TAG",
         help="Leave out scenarios with this tag. Repeatable and comma-separable.",
         rich_help_panel=SELECTION,
     ),
@@ -36,6 +38,7 @@ ScenarioIds = Annotated[
     typer.Option(
         "--scenario",
         "-s",
+        metavar="ID",
         help="Run this scenario id. Repeatable and comma-separable.",
         rich_help_panel=SELECTION,
     ),
@@ -44,6 +47,7 @@ AgentId = Annotated[
     int | None,
     typer.Option(
         "--agent-id",
+        metavar="ID",
         help="The agent under test (env CEKURA_AGENT_ID).",
         show_default=False,
         rich_help_panel=SELECTION,
@@ -53,6 +57,7 @@ AssistantId = Annotated[
     str | None,
     typer.Option(
         "--assistant-id",
+        metavar="ID",
         help="Select the agent by its provider assistant id instead of --agent-id.",
         rich_help_panel=SELECTION,
     ),
@@ -64,6 +69,7 @@ ApiKey = Annotated[
     str | None,
     typer.Option(
         "--api-key",
+        metavar="KEY",
         help="API key (env CEKURA_API_KEY). Prefer the environment variable.",
         show_default=False,
         rich_help_panel=CONNECTION,
@@ -73,6 +79,7 @@ ApiUrl = Annotated[
     str | None,
     typer.Option(
         "--api-url",
+        metavar="URL",
         help="API base URL (env CEKURA_API_URL; default https://api.cekura.ai).",
         show_default=False,
         rich_help_panel=CONNECTION,
@@ -82,6 +89,7 @@ DashboardUrl = Annotated[
     str | None,
     typer.Option(
         "--dashboard-url",
+        metavar="URL",
         help="Dashboard base URL for links (env CEKURA_DASHBOARD_URL).",
         show_default=False,
         rich_help_panel=CONNECTION,
@@ -164,6 +172,7 @@ RunName = Annotated[
     str | None,
     typer.Option(
         "--name",
+        metavar="TEXT",
         show_default=False,
         rich_help_panel=RUN,
         help="Result name (default: from the CI context: branch, short SHA, PR, workflow).",

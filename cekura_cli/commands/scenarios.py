@@ -7,7 +7,11 @@ import typer
 from cekura_cli.commands import options as opt
 from cekura_cli.exit_codes import ExitCode
 
-app = typer.Typer(help="Inspect the scenarios a selection resolves to.", no_args_is_help=True)
+app = typer.Typer(
+    help="Inspect the scenarios a selection resolves to.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
 
 @app.command("list")
