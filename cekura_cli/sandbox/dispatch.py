@@ -1,0 +1,439 @@
+"""Request dispatch for the emulated service: a request in, a response (and effects) out.
+
+No sockets and no threads: the HTTP server (:mod:`cekura_cli.sandbox.server`) parses
+bytes into a :class:`Request`, calls :func:`dispatch` under its lock and writes the
+:class:`Response`. Side effects that need the event loop (starting conversations,
+ending calls) come back as ``effects`` for the server to carry out, so contract tests
+run on this module alone.
+
+Emulated like the service (``cekura-api.md``): paths with trailing slashes under
+``/test_framework/v1/`` (``v2`` accepted as an alias), ``X-CEKURA-API-KEY`` checked,
+DRF-style errors (400 ``{"field": ["msg"]}``, 401/404 ``{"detail": …}``, 405), DRF
+pagination with absolute ``next`` URLs (``page_size`` defaults to 10 so clients really
+paginate), and the quirks: ``runs`` keyed by run-id strings in the result detail, a bare
+array from ``runs/bulk``, an empty 200 from ``end_calls``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from cekura_cli.sandbox.scenario_file import ScenarioSpec
+from cekura_cli.sandbox.state import SandboxState
+
+API_KEY_HEADER = "x-cekura-api-key"
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 100
+_RESERVED_HEADER = re.compile(r"^(x-vocera-|sec-websocket-)|^(host|upgrade|connection)$", re.I)
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)  # names lower-cased
+    body: bytes = b""
+    base_url: str = "http://127.0.0.1"  # scheme://host:port, for absolute `next` links
+
+
+@dataclass(frozen=True)
+class StartRuns:
+    result_id: int
+
+
+@dataclass(frozen=True)
+class EndCalls:
+    result_id: int
+    run_ids: tuple[int, ...]
+
+
+Effect = StartRuns | EndCalls
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    effects: tuple[Effect, ...] = ()
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def json_response(status: int, payload: Any, *, effects: tuple[Effect, ...] = ()) -> Response:
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return Response(status, body, {"Content-Type": "application/json"}, effects)
+
+
+def error(status: int, detail: str) -> Response:
+    return json_response(status, {"detail": detail})
+
+
+def field_errors(errors: Mapping[str, list[str]]) -> Response:
+    return json_response(400, dict(errors))
+
+
+# --- routing -------------------------------------------------------------------------
+
+_PREFIX = r"^/test_framework/v[12]"
+_ROUTES: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = (
+    ("scenarios", re.compile(_PREFIX + r"/scenarios/$"), frozenset({"GET"})),
+    ("run", re.compile(_PREFIX + r"/scenarios/run_scenarios_text/$"), frozenset({"POST"})),
+    ("scenario", re.compile(_PREFIX + r"/scenarios/(?P<id>\d+)/$"), frozenset({"GET"})),
+    ("results", re.compile(_PREFIX + r"/results/(?P<id>\d+)/$"), frozenset({"GET"})),
+    ("end_calls", re.compile(_PREFIX + r"/results/(?P<id>\d+)/end_calls/$"), frozenset({"POST"})),
+    ("runs_bulk", re.compile(_PREFIX + r"/runs/bulk/$"), frozenset({"GET"})),
+    ("agent", re.compile(_PREFIX + r"/aiagents/(?P<id>\d+)/$"), frozenset({"GET"})),
+    ("stats", re.compile(r"^/_sandbox/stats/?$"), frozenset({"GET"})),
+)
+
+ROUTE_TEMPLATES: dict[str, str] = {
+    "scenarios": "/test_framework/v1/scenarios/",
+    "run": "/test_framework/v1/scenarios/run_scenarios_text/",
+    "scenario": "/test_framework/v1/scenarios/{id}/",
+    "results": "/test_framework/v1/results/{id}/",
+    "end_calls": "/test_framework/v1/results/{id}/end_calls/",
+    "runs_bulk": "/test_framework/v1/runs/bulk/",
+    "agent": "/test_framework/v1/aiagents/{id}/",
+    "stats": "/_sandbox/stats",
+}
+
+
+def resolve(path: str) -> tuple[str | None, dict[str, str], frozenset[str]]:
+    """(endpoint name, path parameters, allowed methods); name None when nothing matches."""
+    for name, pattern, methods in _ROUTES:
+        found = pattern.match(path)
+        if found:
+            return name, found.groupdict(), methods
+    return None, {}, frozenset()
+
+
+def dispatch(
+    state: SandboxState,
+    request: Request,
+    *,
+    api_key: str | None,
+    stats: Mapping[str, Any] | None = None,
+) -> Response:
+    """Answer one request like the service would (``api_key`` None: any non-empty key)."""
+    name, params, methods = resolve(request.path)
+    if name is None:
+        return error(404, "Not found.")
+    if name == "stats":
+        return json_response(200, dict(stats or {}))
+    denied = _authenticate(request.headers.get(API_KEY_HEADER), api_key)
+    if denied is not None:
+        return denied
+    if request.method not in methods:
+        return json_response(405, {"detail": f'Method "{request.method}" not allowed.'})
+    query = parse_qs(request.query, keep_blank_values=True)
+    handler = _HANDLERS[name]
+    return handler(state, request, {k: v[-1] for k, v in query.items()}, params)
+
+
+def _authenticate(given: str | None, expected: str | None) -> Response | None:
+    if not given:
+        return error(401, "Authentication credentials were not provided.")
+    if expected is not None and not hmac.compare_digest(given.encode(), expected.encode()):
+        return error(401, "Invalid API key.")
+    return None
+
+
+# --- handlers ---------------------------------------------------------------------------
+
+
+def _int_param(query: Mapping[str, str], name: str) -> int | None | Response:
+    if name not in query or query[name] == "":
+        return None
+    try:
+        return int(query[name])
+    except ValueError:
+        return field_errors({name: ["Enter a whole number."]})
+
+
+def _list_scenarios(
+    state: SandboxState, request: Request, query: Mapping[str, str], _: Mapping[str, str]
+) -> Response:
+    numbers: dict[str, int | None] = {}
+    for name in ("agent_id", "project_id", "page", "page_size"):
+        value = _int_param(query, name)
+        if isinstance(value, Response):
+            return value
+        numbers[name] = value
+    mode = query.get("tag_filter_type") or "or"
+    if mode not in ("and", "or", "not"):
+        return field_errors(
+            {
+                "tag_filter_type": [
+                    f"Select a valid choice. {mode} is not one of the available choices."
+                ]
+            }
+        )
+    scenarios = state.scenarios
+    agent = state.agent
+    if (
+        (numbers["agent_id"] is not None and numbers["agent_id"] != agent.id)
+        or (numbers["project_id"] is not None and numbers["project_id"] != agent.project)
+        or ("assistant_id" in query and query["assistant_id"] != (agent.assistant_id or ""))
+    ):
+        scenarios = []
+    if "folder_path" in query and query["folder_path"] != "":
+        scenarios = []  # the sandbox has no folders: every scenario is at the top level
+    tags = [t.strip().lower() for t in query.get("tags", "").split(",") if t.strip()]
+    if tags:
+        scenarios = [s for s in scenarios if _tags_match({t.lower() for t in s.tags}, tags, mode)]
+    page_size = min(numbers["page_size"] or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    page = numbers["page"] or 1
+    pages = max(1, -(-len(scenarios) // page_size))
+    if page < 1 or page > pages:
+        return error(404, "Invalid page.")
+    items = scenarios[(page - 1) * page_size : page * page_size]
+    return json_response(
+        200,
+        {
+            "count": len(scenarios),
+            "next": _page_url(request, query, page + 1) if page < pages else None,
+            "previous": _page_url(request, query, page - 1) if page > 1 else None,
+            "results": [state.scenario_json(s) for s in items],
+        },
+    )
+
+
+def _tags_match(have: set[str], wanted: list[str], mode: str) -> bool:
+    if mode == "and":
+        return all(t in have for t in wanted)
+    if mode == "not":
+        return not any(t in have for t in wanted)
+    return any(t in have for t in wanted)
+
+
+def _page_url(request: Request, query: Mapping[str, str], page: int) -> str:
+    params = {k: v for k, v in query.items() if k != "page"}
+    if page > 1:
+        params["page"] = str(page)
+    text = urlencode(params)
+    return f"{request.base_url}{request.path}" + (f"?{text}" if text else "")
+
+
+def _scenario_detail(
+    state: SandboxState, _: Request, __: Mapping[str, str], params: Mapping[str, str]
+) -> Response:
+    scenario = state.scenario_index.get(int(params["id"]))
+    if scenario is None:
+        return error(404, "Not found.")
+    return json_response(200, state.scenario_json(scenario))
+
+
+def _agent_detail(
+    state: SandboxState, _: Request, __: Mapping[str, str], params: Mapping[str, str]
+) -> Response:
+    if int(params["id"]) != state.agent.id:
+        return error(404, "Not found.")
+    return json_response(200, state.agent_json())
+
+
+def _result_detail(
+    state: SandboxState, _: Request, __: Mapping[str, str], params: Mapping[str, str]
+) -> Response:
+    result_id = int(params["id"])
+    if result_id not in state.results:
+        return error(404, "Not found.")
+    return json_response(200, state.result_json(result_id))
+
+
+def _end_calls(
+    state: SandboxState, _: Request, __: Mapping[str, str], params: Mapping[str, str]
+) -> Response:
+    result_id = int(params["id"])
+    if result_id not in state.results:
+        return error(404, "Not found.")
+    ended = state.end_calls(result_id)
+    return Response(200, b"", {}, (EndCalls(result_id, tuple(ended)),))
+
+
+def _runs_bulk(
+    state: SandboxState, _: Request, query: Mapping[str, str], __: Mapping[str, str]
+) -> Response:
+    text = query.get("run_ids")
+    if text is None or not text.strip():
+        return field_errors({"run_ids": ["This field is required."]})
+    if text.strip().startswith("["):
+        return field_errors(
+            {
+                "run_ids": [
+                    "Must be a comma-separated list of run IDs (e.g. 1,2,3), not a JSON array."
+                ]
+            }
+        )
+    ids: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit():
+            return field_errors({"run_ids": [f'"{part}" is not a valid run ID.']})
+        ids.append(int(part))
+    found = sorted({i for i in ids if i in state.runs}, reverse=True)  # newest first
+    return json_response(200, [state.run_full_json(state.runs[i]) for i in found])
+
+
+def _start_run(
+    state: SandboxState, request: Request, _: Mapping[str, str], __: Mapping[str, str]
+) -> Response:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return error(400, f"JSON parse error - {exc}")
+    if not isinstance(body, dict):
+        return field_errors(
+            {
+                "non_field_errors": [
+                    f"Invalid data. Expected a dictionary, but got {type(body).__name__}."
+                ]
+            }
+        )
+    errors: dict[str, list[str]] = {}
+    agent = state.agent
+    agent_id, assistant_id = body.get("agent_id"), body.get("assistant_id")
+    if agent_id is None and assistant_id is None:
+        errors["agent_id"] = ["Either agent_id or assistant_id is required."]
+    if agent_id is not None:
+        if not isinstance(agent_id, int) or isinstance(agent_id, bool):
+            errors["agent_id"] = [
+                f"Incorrect type. Expected pk value, received {type(agent_id).__name__}."
+            ]
+        elif agent_id != agent.id:
+            errors["agent_id"] = [f'Invalid pk "{agent_id}" - object does not exist.']
+    if assistant_id is not None and (not agent.assistant_id or assistant_id != agent.assistant_id):
+        errors["assistant_id"] = ["No agent found with this assistant_id."]
+
+    selected = _selected_scenarios(state, body, errors)
+    frequency = _positive_int(body, "frequency", errors, default=1)
+    concurrency = _positive_int(body, "concurrency_limit", errors, default=None)
+    personalities = _id_list(body, "personality_ids", errors)
+    profiles = _id_list(body, "test_profile_ids", errors)
+    for profile_id in profiles:
+        if profile_id not in state.test_profiles:
+            errors.setdefault("test_profile_ids", []).append(
+                f'Invalid pk "{profile_id}" - object does not exist.'
+            )
+    websocket_url = body.get("websocket_url") or state.agent_websocket_url
+    if "websocket_url" in body and body["websocket_url"] is not None:
+        url = body["websocket_url"]
+        if not isinstance(url, str) or not re.match(r"^wss?://[^/\s]+", url):
+            errors["websocket_url"] = ["Enter a valid URL."]
+    elif not websocket_url and "non_field_errors" not in errors:
+        errors["non_field_errors"] = [
+            "This agent has no websocket_url to run text scenarios against; pass websocket_url."
+        ]
+    headers = body.get("websocket_headers") or {}
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        errors["websocket_headers"] = ["Expected an object of string header values."]
+        headers = {}
+    name = body.get("name")
+    if name is not None and not isinstance(name, str):
+        errors["name"] = ["Not a valid string."]
+    if errors:
+        return field_errors(errors)
+    assert selected is not None and frequency is not None
+    merged_headers = {**agent.websocket_headers, **headers}
+    result = state.create_result(
+        name=name,
+        scenarios=selected,
+        frequency=frequency,
+        websocket_url=websocket_url,
+        websocket_headers={
+            k: v for k, v in merged_headers.items() if not _RESERVED_HEADER.match(k)
+        },
+        personality_ids=personalities,
+        test_profile_ids=profiles,
+        concurrency_limit=concurrency,
+    )
+    return json_response(201, state.start_response_json(result), effects=(StartRuns(result.id),))
+
+
+def _selected_scenarios(
+    state: SandboxState, body: Mapping[str, Any], errors: dict[str, list[str]]
+) -> list[ScenarioSpec] | None:
+    given = [key for key in ("scenarios", "tags", "folder_path") if body.get(key) is not None]
+    if len(given) != 1:
+        errors["non_field_errors"] = ["Provide exactly one of scenarios, tags or folder_path."]
+        return None
+    key = given[0]
+    value = body[key]
+    if key == "folder_path":
+        errors["folder_path"] = ["The sandbox has no folders; select scenarios by id or by tags."]
+        return None
+    if not isinstance(value, list):
+        errors[key] = [f'Expected a list of items but got type "{type(value).__name__}".']
+        return None
+    if not value:
+        errors[key] = ["This list may not be empty."]
+        return None
+    if key == "scenarios":
+        chosen: list[ScenarioSpec] = []
+        for item in value:
+            if not isinstance(item, int) or isinstance(item, bool):
+                errors.setdefault(key, []).append(
+                    f"Incorrect type. Expected pk value, received {type(item).__name__}."
+                )
+            elif item not in state.scenario_index:
+                errors.setdefault(key, []).append(f'Invalid pk "{item}" - object does not exist.')
+            elif state.scenario_index[item] not in chosen:
+                chosen.append(state.scenario_index[item])
+        return None if key in errors else chosen
+    if not all(isinstance(t, str) and t.strip() for t in value):
+        errors[key] = ["Every tag must be a non-empty string."]
+        return None
+    wanted = {t.strip().lower() for t in value}
+    chosen = [s for s in state.scenarios if wanted & {t.lower() for t in s.tags}]
+    if not chosen:
+        errors[key] = ["No scenarios found with the given tags."]
+        return None
+    return chosen
+
+
+def _positive_int(
+    body: Mapping[str, Any], key: str, errors: dict[str, list[str]], *, default: int | None
+) -> int | None:
+    value = body.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, int) or isinstance(value, bool):
+        errors[key] = ["A valid integer is required."]
+        return default
+    if value < 1:
+        errors[key] = ["Ensure this value is greater than or equal to 1."]
+        return default
+    return value
+
+
+def _id_list(body: Mapping[str, Any], key: str, errors: dict[str, list[str]]) -> list[int]:
+    value = body.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in value
+    ):
+        errors[key] = ["Expected a list of positive integer ids."]
+        return []
+    return list(dict.fromkeys(value))
+
+
+_HANDLERS = {
+    "scenarios": _list_scenarios,
+    "scenario": _scenario_detail,
+    "run": _start_run,
+    "results": _result_detail,
+    "end_calls": _end_calls,
+    "runs_bulk": _runs_bulk,
+    "agent": _agent_detail,
+}

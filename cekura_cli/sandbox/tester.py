@@ -1,0 +1,385 @@
+"""The scripted tester: plays one scenario against the agent over the real protocol.
+
+It behaves like the service's testing agent (``websocket-protocol.md``): it is the
+WebSocket client, sends ``X-VOCERA-SECRET`` (only when a secret is configured),
+``X-VOCERA-SCENARIO-ID``, ``X-VOCERA-RESULT-ID``, ``X-VOCERA-RUN-ID`` and the test
+profile's ``X-`` headers, pings every 30 s (10 s pong timeout), sends one content frame
+per scripted turn, and at the end sends ``{"type": "end_call"}`` and closes after
+``close_delay_s`` unless the agent closes first.
+
+Who speaks first:
+
+- ``agent``: the tester waits (``greeting_timeout_s``) for the agent's first content
+  frame and records it as the greeting. No greeting in time: the tester goes on with
+  turn 1 and the "agent speaks first" check fails.
+- ``tester``: the tester pings once and drains what arrived before the pong, then sends
+  turn 1. Anything the agent said before the tester's first message was sent is
+  recorded as a greeting, never as the answer to turn 1. (An agent that greets later
+  than one round trip *and* answers will be mis-read; such agents want ``agent``.)
+
+Per turn the tester collects Function Call / Function Call Result frames and metadata
+until one content frame, an ``end_call`` from the agent (its content is the reply), or
+the socket closing (the agent hung up) — bounded by ``turn_timeout_s``. Errors that mean
+the conversation could not be held (connection refused, HTTP rejection, close code 1008,
+a turn timeout) end it with ``record.error`` set; the run then fails as an
+infrastructure error. Foreign (websockets/OS) exceptions are translated here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import (
+    ConnectionClosed,
+    InvalidHandshake,
+    InvalidStatus,
+    InvalidURI,
+)
+
+from cekura_cli.sandbox.conversation import (
+    AGENT,
+    FUNCTION_CALL,
+    FUNCTION_RESULT,
+    TESTER,
+    ConversationRecord,
+    EndedBy,
+    ToolCall,
+    TurnRecord,
+    render_transcript,
+)
+
+PING_INTERVAL_S = 30.0
+PING_TIMEOUT_S = 10.0
+OPEN_TIMEOUT_S = 10.0
+_TIMEOUTS = (asyncio.TimeoutError, TimeoutError)
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass(frozen=True)
+class ConversationPlan:
+    """Everything the tester needs for one run."""
+
+    url: str
+    turns: tuple[str, ...]
+    headers: tuple[tuple[str, str], ...] = ()
+    first_speaker: str = "agent"
+    greeting_timeout_s: float = 5.0
+    turn_timeout_s: float = 30.0
+    close_delay_s: float = 1.0
+
+
+@dataclass
+class CallControl:
+    """Lets ``end_calls`` stop a conversation from outside the tester."""
+
+    ws: ClientConnection | None = None
+    stopped: bool = False
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    end_call_sent: bool = False
+    release: Callable[[], None] | None = None
+    """Called once the tester has said its last word (frees the concurrency slot)."""
+
+    def last_word(self) -> None:
+        if self.release is not None:
+            self.release()
+
+    async def end(self, close_delay_s: float) -> None:
+        """Send end_call, wait ``close_delay_s`` (or for the close), then close."""
+        self.stopped = True
+        self.ended.set()
+        ws = self.ws
+        if ws is None:
+            return
+        try:
+            if not self.end_call_sent:
+                self.end_call_sent = True
+                await ws.send(json.dumps({"type": "end_call"}))
+            await asyncio.wait_for(ws.wait_closed(), close_delay_s)
+        except _TIMEOUTS:
+            pass
+        except ConnectionClosed:
+            return
+        await ws.close()
+
+
+def vocera_headers(
+    *,
+    secret: str | None,
+    scenario_id: int,
+    result_id: int,
+    run_id: int,
+    extra: Mapping[str, str] = {},
+) -> tuple[tuple[str, str], ...]:
+    """The handshake headers the service sends (secret only when configured)."""
+    headers: list[tuple[str, str]] = []
+    if secret:
+        headers.append(("X-VOCERA-SECRET", secret))
+    headers += [
+        ("X-VOCERA-SCENARIO-ID", str(scenario_id)),
+        ("X-VOCERA-RESULT-ID", str(result_id)),
+        ("X-VOCERA-RUN-ID", str(run_id)),
+    ]
+    headers += [(k, v) for k, v in extra.items() if not k.lower().startswith("x-vocera-")]
+    return tuple(headers)
+
+
+class _Closed(Exception):
+    def __init__(self, code: int | None, reason: str) -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+
+
+class _Conversation:
+    def __init__(
+        self, plan: ConversationPlan, control: CallControl, clock: Callable[[], float]
+    ) -> None:
+        self.plan = plan
+        self.control = control
+        self.clock = clock
+        self.record = ConversationRecord(first_speaker=plan.first_speaker)
+        self.t0 = clock()
+
+    def now(self) -> float:
+        return self.clock() - self.t0
+
+    async def frame(self, ws: ClientConnection, timeout_s: float) -> dict[str, Any] | None:
+        """The next JSON object frame; None on timeout; _Closed when the socket closed."""
+        deadline = self.clock() + timeout_s
+        while True:
+            remaining = deadline - self.clock()
+            if remaining <= 0:
+                return None
+            try:
+                raw = await asyncio.wait_for(ws.recv(), remaining)
+            except _TIMEOUTS:
+                return None
+            except ConnectionClosed as exc:
+                close = exc.rcvd
+                raise _Closed(close.code if close else None, close.reason if close else "") from exc
+            if isinstance(raw, bytes):
+                continue  # binary frames are not part of the protocol
+            try:
+                message = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(message, dict):
+                return message
+
+    def absorb(self, message: dict[str, Any], target: TurnRecord | str | None) -> str | None:
+        """Record one agent frame; returns "content" / "end_call" when it ends the turn.
+
+        ``target`` is the turn being answered, ``"greeting"`` before the first turn, or
+        None after the last word (the frame is only recorded in the transcript).
+        """
+        at = self.now()
+        turn = target if isinstance(target, TurnRecord) else None
+        metadata = message.get("metadata")
+        if isinstance(metadata, dict):
+            self.record.metadata.update(metadata)
+        if message.get("type") == "end_call":
+            content = message.get("content")
+            if isinstance(content, str) and content:
+                self.record.add(AGENT, content, at)
+                self.record.end_content = content
+                if turn is not None:
+                    turn.reply, turn.reply_at_s = content, at
+            return "end_call"
+        role = str(message.get("role", "")).strip().lower().replace("_", " ")
+        data = message.get("data") if isinstance(message.get("data"), dict) else {}
+        if role == "function call":
+            self.record.add(FUNCTION_CALL, "", at, data)
+            if turn is not None:
+                call = ToolCall(data.get("id"), data.get("name"), data.get("arguments"), at)
+                turn.tool_calls.append(call)
+            return None
+        if role == "function call result":
+            self.record.add(FUNCTION_RESULT, "", at, data)
+            if turn is not None:
+                turn.tool_results.append(data)
+            return None
+        content = message.get("content")
+        if isinstance(content, str):
+            self.record.add(AGENT, content, at)
+            if turn is not None:
+                turn.reply, turn.reply_at_s = content, at
+            elif target == "greeting" and self.record.greeting is None:
+                self.record.greeting, self.record.greeting_at_s = content, at
+            return "content"
+        return None
+
+    async def greeting(self, ws: ClientConnection) -> str | None:
+        plan = self.plan
+        if plan.first_speaker == "agent":
+            self.record.greeting_timeout_s = plan.greeting_timeout_s
+            deadline = self.clock() + plan.greeting_timeout_s
+            while True:
+                message = await self.frame(ws, deadline - self.clock())
+                if message is None:
+                    return None
+                ended = self.absorb(message, "greeting")
+                if ended is not None:
+                    return ended
+        # tester first: whatever arrives before our first message is a greeting
+        try:
+            pong = await ws.ping()
+            await asyncio.wait_for(asyncio.shield(pong), min(plan.greeting_timeout_s, 5.0))
+        except _TIMEOUTS:
+            pass
+        while True:
+            message = await self.frame(ws, 0.001)
+            if message is None:
+                return None
+            if self.absorb(message, "greeting") == "end_call":
+                return "end_call"
+
+    async def turns(self, ws: ClientConnection) -> None:
+        for index, say in enumerate(self.plan.turns, start=1):
+            if self.control.stopped:
+                return
+            turn = TurnRecord(index=index, say=say, sent_at_s=self.now())
+            self.record.turns.append(turn)
+            self.record.add(TESTER, say, turn.sent_at_s)
+            await ws.send(json.dumps({"content": say}))
+            while True:
+                message = await self.frame(ws, self.plan.turn_timeout_s)
+                if message is None:
+                    self.record.error = (
+                        f"the agent did not reply to turn {index} ({say[:60]!r}) within "
+                        f"{self.plan.turn_timeout_s:g} s"
+                    )
+                    self.record.ended_by = EndedBy.ERROR
+                    return
+                ended = self.absorb(message, turn)
+                if ended == "end_call":
+                    self.record.ended_by = EndedBy.AGENT_END_CALL
+                    return
+                if ended == "content":
+                    break
+
+    async def run(self) -> ConversationRecord:
+        plan, record = self.plan, self.record
+        try:
+            ws = await _open(plan)
+        except _OpenFailed as exc:
+            record.error, record.ended_by = str(exc), EndedBy.ERROR
+            return self.finish()
+        self.control.ws = ws
+        self.t0 = self.clock()
+        try:
+            if self.control.stopped:
+                raise _Closed(None, "")
+            if await self.greeting(ws) == "end_call":
+                record.ended_by = EndedBy.AGENT_END_CALL
+            else:
+                await self.turns(ws)
+            if record.ended_by is None and not self.control.stopped:
+                record.ended_by = EndedBy.TESTER
+                self.control.end_call_sent = True
+                await ws.send(json.dumps({"type": "end_call"}))
+            self.control.last_word()
+            await self.linger(ws)
+        except _Closed as closed:
+            self.closed(closed)
+        except ConnectionClosed as exc:  # from send() or a pong waiter
+            close = exc.rcvd
+            self.closed(_Closed(close.code if close else None, close.reason if close else ""))
+        finally:
+            await ws.close()
+        return self.finish()
+
+    async def linger(self, ws: ClientConnection) -> None:
+        """After the last word: record stray frames until the close or close_delay_s."""
+        deadline = self.clock() + self.plan.close_delay_s
+        while (remaining := deadline - self.clock()) > 0:
+            message = await self.frame(ws, remaining)
+            if message is None:
+                return
+            self.absorb(message, None)
+
+    def closed(self, closed: _Closed) -> None:
+        record = self.record
+        if self.control.stopped:
+            record.ended_by = EndedBy.CANCELLED
+        elif closed.code == 1008:
+            record.ended_by = EndedBy.ERROR
+            reason = f" ({closed.reason})" if closed.reason else ""
+            record.error = (
+                f"the agent's server closed the connection with 1008 policy violation{reason}: "
+                "the X-VOCERA-SECRET header was probably missing or wrong; give the sandbox "
+                "the shim's secret (CEKURA_WEBSOCKET_SECRET)"
+            )
+        elif record.ended_by is None:
+            record.ended_by = EndedBy.AGENT_CLOSE
+
+    def finish(self) -> ConversationRecord:
+        record = self.record
+        record.ended_after_turn = len(record.turns)
+        record.duration_s = max(0.0, self.now())
+        return record
+
+
+class _OpenFailed(Exception):
+    pass
+
+
+async def _open(plan: ConversationPlan) -> ClientConnection:
+    """Connect, translating every way that can fail into one actionable sentence."""
+    host = urlsplit(plan.url).hostname or ""
+    try:
+        return await connect(
+            plan.url,
+            additional_headers=list(plan.headers),
+            user_agent_header="cekura-sandbox-tester",
+            compression=None,
+            proxy=None if host in _LOOPBACK else True,
+            open_timeout=OPEN_TIMEOUT_S,
+            ping_interval=PING_INTERVAL_S,
+            ping_timeout=PING_TIMEOUT_S,
+            close_timeout=max(1.0, plan.close_delay_s),
+        )
+    except InvalidStatus as exc:
+        status = exc.response.status_code
+        raise _OpenFailed(
+            f"the agent's WebSocket server at {plan.url} refused the connection with HTTP "
+            f"{status}{' (check the secret)' if status in (401, 403) else ''}"
+        ) from exc
+    except InvalidURI as exc:
+        raise _OpenFailed(
+            f"the agent's WebSocket URL {plan.url!r} is not a valid ws:// URL"
+        ) from exc
+    except InvalidHandshake as exc:
+        raise _OpenFailed(
+            f"the WebSocket handshake with {plan.url} failed: {exc}; is it a WebSocket server?"
+        ) from exc
+    except _TIMEOUTS as exc:
+        raise _OpenFailed(
+            f"timed out after {OPEN_TIMEOUT_S:g} s opening the WebSocket to {plan.url}"
+        ) from exc
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise _OpenFailed(
+            f"could not connect to the agent at {plan.url}: {reason}; is the agent (shim) running?"
+        ) from exc
+
+
+async def run_conversation(
+    plan: ConversationPlan,
+    control: CallControl | None = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> ConversationRecord:
+    """Hold one scripted conversation; never raises for anything the agent does."""
+    conversation = _Conversation(plan, control or CallControl(), clock)
+    return await conversation.run()
+
+
+def transcript_of(record: ConversationRecord) -> str:
+    return render_transcript(record.entries)
