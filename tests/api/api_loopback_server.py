@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -49,7 +50,13 @@ class Drop:
 
 @dataclass(frozen=True)
 class Hang:
-    """Never answer (until the server stops or ``HANG_LIMIT_S`` passes)."""
+    """Never answer (until the server stops or ``HANG_LIMIT_S`` passes).
+
+    ``on_receipt`` runs once the request has been read: a test can act while the client
+    is certainly waiting for the response.
+    """
+
+    on_receipt: Callable[[], None] | None = None
 
 
 Action = Reply | Drop | Hang
@@ -98,7 +105,9 @@ class LoopbackServer:
 
     def start(self) -> LoopbackServer:
         self._httpd.server_activate()
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -153,6 +162,8 @@ def _handler_for(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             if isinstance(action, Hang):
+                if action.on_receipt is not None:
+                    action.on_receipt()
                 server._released.wait(HANG_LIMIT_S)
                 self.close_connection = True
                 return
