@@ -40,6 +40,9 @@ from cekura_cli.redact import redact, register_secret
 __all__ = ["CekuraClient", "RetryPolicy"]
 
 logger = logging.getLogger("cekura_cli.api")
+# A library logger: silent unless the CLI (--verbose) or the embedding program adds a
+# handler; without this, Python's last-resort handler would print our warnings raw.
+logger.addHandler(logging.NullHandler())
 
 T = TypeVar("T")
 M = TypeVar("M", bound=pydantic.BaseModel)
