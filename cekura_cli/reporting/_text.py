@@ -14,9 +14,11 @@ from cekura_cli.redact import redact
 from cekura_cli.reporting.model import Outcome, RunReport
 
 # C0 controls except tab and newline, DEL and the C1 controls: they move the cursor,
-# recolour or retitle a terminal, and XML 1.0 forbids most of them (and U+FFFE/U+FFFF).
+# recolour or retitle a terminal. With U+FFFE/U+FFFF and lone surrogates these are
+# exactly the characters XML 1.0 forbids, so cleaned text is always valid XML content.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")  # lone halves: broken upstream text, unencodable
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 _WHITESPACE = re.compile(r"\s+")
 
 ELLIPSIS = "…"
@@ -33,6 +35,8 @@ def clean(text: str | None) -> str:
     text = redact(text)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _UNSAFE.search(text) is None:  # the common case: one scan, no copies
+        return text
     text = _CONTROL.sub("", text)
     return _SURROGATE.sub("\ufffd", text)
 
