@@ -72,19 +72,17 @@ def render_summary(report: ResultReport, console: Console) -> None:
     style = "bold green" if report.verdict is Verdict.PASSED else "bold red"
     verdict = Text(line, style=style)
     verdict.append(f" — {clean(report.result_url)}", style="")
-    if counts.failed or counts.errored:
-        verdict.append(f" ({counts.failed} failed, {counts.errored} errored)", style="")
     console.print(verdict, soft_wrap=True, highlight=False)
     elapsed = f" after {format_elapsed(report.elapsed_s)}" if report.elapsed_s is not None else ""
     if report.timed_out:
         console.print(
-            Text(f"Timed out{elapsed} before the result finished; the remote calls were ended."),
+            Text(f"Timed out{elapsed} before the result finished."),
             style="yellow",
             soft_wrap=True,
         )
     if report.interrupted:
         console.print(
-            Text(f"Interrupted{elapsed} before the result finished; the remote calls were ended."),
+            Text(f"Interrupted{elapsed} before the result finished."),
             style="yellow",
             soft_wrap=True,
         )

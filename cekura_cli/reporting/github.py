@@ -118,10 +118,13 @@ def _cell(text: str | None, limit: int | None = None) -> str:
     return text.replace("|", "\\|").replace("[", "\\[").replace("]", "\\]")
 
 
+def _url(url: str | None) -> str:
+    """A link target that cannot end the Markdown link early."""
+    return clean(url).replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+
+
 def _link(url: str | None) -> str:
-    if not url:
-        return ""
-    return f"[open]({clean(url).replace(' ', '%20').replace(')', '%29')})"
+    return f"[open]({_url(url)})" if url else ""
 
 
 def _failure_row(run: RunReport) -> str:
@@ -155,7 +158,7 @@ def _summary_head(report: ResultReport) -> Iterator[str]:
     )
     yield f"## {icon} Cekura — {html.escape(line, quote=False)}\n\n"
     title = _cell(report.name) or f"result {report.result_id}"
-    yield f"**[{title}]({clean(report.result_url)})** · status `{_cell(report.status)}`"
+    yield f"**[{title}]({_url(report.result_url)})** · status `{_cell(report.status)}`"
     if report.elapsed_s is not None:
         yield f" · {format_elapsed(report.elapsed_s)}"
     yield "\n\n"
@@ -163,7 +166,7 @@ def _summary_head(report: ResultReport) -> Iterator[str]:
         f"| total | passed | failed | errored |\n|---:|---:|---:|---:|\n"
         f"| {counts.total} | {counts.passed} | {counts.failed} | {counts.errored} |\n\n"
     )
-    stopped = "before the result finished; the remote calls were ended."
+    stopped = "before the result finished; runs that had not finished count as errors."
     if report.timed_out:
         yield f"> [!WARNING]\n> Timed out {stopped}\n\n"
     if report.interrupted:

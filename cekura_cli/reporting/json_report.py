@@ -88,15 +88,18 @@ def render_json(document: dict[str, Any], *, ensure_ascii: bool = False) -> str:
 
 
 def write_json(
-    report: ResultReport, destination: str | Path, *, stdout: TextIO = sys.stdout
+    report: ResultReport, destination: str | Path, *, stdout: TextIO | None = None
 ) -> None:
     """Write the report to ``destination``: ``"-"`` for stdout (the JSON alone), else a file.
 
+    ``stdout`` defaults to :data:`sys.stdout` as it is *at call time*, so test runners
+    that swap it (typer's ``CliRunner``, pytest's ``capsys``) capture the document.
     Files are replaced atomically and their parent directories created; a failure
     raises :class:`~cekura_cli.reporting._files.ReportWriteError` (exit code 2).
     """
     document = report_to_dict(report)
     if str(destination) == STDOUT:
+        stdout = sys.stdout if stdout is None else stdout
         # Non-UTF-8 stdout (a Windows console, LANG=C): escape to ASCII so printing
         # can never fail on an emoji in a scenario name.
         encoding = (getattr(stdout, "encoding", None) or "utf-8").lower().replace("-", "")
@@ -116,4 +119,4 @@ class JsonReporter:
     name: str = "json"
 
     def write(self, report: ResultReport) -> None:
-        write_json(report, self.destination, stdout=self.stdout or sys.stdout)
+        write_json(report, self.destination, stdout=self.stdout)

@@ -150,3 +150,8 @@ def test_registered_secrets_are_masked(make_run_report, make_result_report):
     text = json.dumps(report_to_dict(make_result_report([run])))
     assert secret not in text
     assert "****cdef" in text
+
+
+def test_stdout_default_is_looked_up_at_call_time(representative_report, capsys):
+    write_json(representative_report, "-")
+    assert json.loads(capsys.readouterr().out)["result_id"] == 123
