@@ -3,12 +3,12 @@
 For each run: wait for a concurrency slot (the sandbox's ``concurrency`` and the
 request's ``concurrency_limit``), mark it ``in_progress``, hold the scripted
 conversation, mark it ``evaluating``, evaluate, and store the outcome (``completed``
-with ``success``, or ``failed`` with ``error_message``). The slot is given back as soon
-as the tester has said its last word, so the 1 s close delay of many conversations
-overlaps. ``end_calls`` sends ``end_call`` to the conversations still talking and
-closes them (the state already marked them ``cancelled``). Run-level faults
-(never finishing, erroring, results that cannot complete before a minimum duration)
-are applied here.
+with ``success``, or ``failed`` with ``error_message``). The sandbox-wide slot is given
+back as soon as the tester has said its last word, so the 1 s close delay of many
+conversations overlaps; the request's ``concurrency_limit`` counts whole conversations.
+``end_calls`` sends ``end_call`` to the conversations still talking and closes them
+(the state already marked them ``cancelled``). Run-level faults (never finishing,
+erroring, results that cannot complete before a minimum duration) are applied here.
 """
 
 from __future__ import annotations
@@ -127,37 +127,38 @@ class ConversationEngine:
     ) -> Outcome | None:
         if per_result is not None:
             await per_result.acquire()
-        await self.slots.acquire()
-        released = False
-
-        def release() -> None:
-            nonlocal released
-            if not released:
-                released = True
-                self.slots.release()
-                if per_result is not None:
-                    per_result.release()
-
-        control.release = release
         try:
-            with self.core.lock:
-                if not self.core.state.run_started(run_id):
-                    return None  # ended by end_calls while it waited for a slot
-                plan, scenario, first_speaker = self._plan(run_id)
-            fault = self.core.faults.for_run() if self.core.faults else None
-            if fault is RunFaultKind.NEVER_FINISH:
+            await self.slots.acquire()
+            released = False
+
+            def release() -> None:
+                nonlocal released
+                if not released:
+                    released = True
+                    self.slots.release()
+
+            control.release = release
+            try:
+                with self.core.lock:
+                    if not self.core.state.run_started(run_id):
+                        return None  # ended by end_calls while it waited for a slot
+                    plan, scenario, first_speaker = self._plan(run_id)
+                fault = self.core.faults.for_run() if self.core.faults else None
+                if fault is RunFaultKind.NEVER_FINISH:
+                    release()
+                    await control.ended.wait()
+                    return None
+                if fault is RunFaultKind.ERROR:
+                    return Outcome(
+                        status=RunStatus.FAILED, success=False, error_message=INJECTED_RUN_ERROR
+                    )
+                record = await run_conversation(plan, control)
+            finally:
                 release()
-                await control.ended.wait()
-                return None
-            if fault is RunFaultKind.ERROR:
-                return Outcome(
-                    status=RunStatus.FAILED,
-                    success=False,
-                    error_message=INJECTED_RUN_ERROR,
-                )
-            record = await run_conversation(plan, control)
         finally:
-            release()
+            # the request's concurrency_limit counts whole conversations, close included
+            if per_result is not None:
+                per_result.release()
         with self.core.lock:
             self.core.state.run_evaluating(run_id)
         verdict = evaluate(scenario, first_speaker, record)

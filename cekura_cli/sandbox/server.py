@@ -96,7 +96,6 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "cekura-sandbox"
-    sys_version = ""
     timeout = IDLE_CONNECTION_TIMEOUT_S
     server: _Server
 
@@ -111,6 +110,9 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             with self.server.connections_lock:
                 self.server.connections.discard(self.connection)
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("sandbox http: " + format, *args)
