@@ -93,7 +93,10 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = (
     ("runs_bulk", re.compile(_PREFIX + r"/runs/bulk/$"), frozenset({"GET"})),
     ("agent", re.compile(_PREFIX + r"/aiagents/(?P<id>\d+)/$"), frozenset({"GET"})),
     ("stats", re.compile(r"^/_sandbox/stats/?$"), frozenset({"GET"})),
+    ("dashboard", re.compile(r"^/(?P<project>\d+)/results/(?P<id>\d+)/?$"), frozenset({"GET"})),
 )
+UNAUTHENTICATED = frozenset({"stats", "dashboard"})
+"""Sandbox-only pages: counters, and the target of the CLI's dashboard links."""
 
 ROUTE_TEMPLATES: dict[str, str] = {
     "scenarios": "/test_framework/v1/scenarios/",
@@ -104,6 +107,7 @@ ROUTE_TEMPLATES: dict[str, str] = {
     "runs_bulk": "/test_framework/v1/runs/bulk/",
     "agent": "/test_framework/v1/aiagents/{id}/",
     "stats": "/_sandbox/stats",
+    "dashboard": "/{project}/results/{id}",
 }
 
 
@@ -129,14 +133,35 @@ def dispatch(
         return error(404, "Not found.")
     if name == "stats":
         return json_response(200, dict(stats or {}))
+    query = parse_qs(request.query, keep_blank_values=True)
+    if name == "dashboard":
+        return _dashboard(state, {k: v[-1] for k, v in query.items()}, params)
     denied = _authenticate(request.headers.get(API_KEY_HEADER), api_key)
     if denied is not None:
         return denied
     if request.method not in methods:
         return json_response(405, {"detail": f'Method "{request.method}" not allowed.'})
-    query = parse_qs(request.query, keep_blank_values=True)
     handler = _HANDLERS[name]
     return handler(state, request, {k: v[-1] for k, v in query.items()}, params)
+
+
+def _dashboard(
+    state: SandboxState, query: Mapping[str, str], params: Mapping[str, str]
+) -> Response:
+    """What a dashboard link shows in the sandbox: the result (or one run) as JSON."""
+    result_id = int(params["id"])
+    if result_id not in state.results or int(params["project"]) != state.agent.project:
+        return error(404, "Not found.")
+    run_id = query.get("runId", "")
+    if run_id:
+        run = state.runs.get(int(run_id)) if run_id.isdigit() else None
+        if run is None or run.result_id != result_id:
+            return error(404, "Not found.")
+        payload = state.run_full_json(run)
+    else:
+        payload = state.result_json(result_id)
+    body = json.dumps(payload, indent=2).encode()
+    return Response(200, body, {"Content-Type": "application/json"})
 
 
 def _authenticate(given: str | None, expected: str | None) -> Response | None:

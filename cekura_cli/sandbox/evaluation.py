@@ -302,11 +302,10 @@ def _check_greets(record: ConversationRecord) -> Check:
         return False, f"the agent did not greet: {record.error}"
     if record.ended_by in (EndedBy.AGENT_CLOSE, EndedBy.AGENT_END_CALL) and not record.turns:
         return False, "the agent ended the call before saying anything"
-    waited = f" within {record.greeting_timeout_s:g} s" if record.greeting_timeout_s else ""
+    waited = f" in the first {record.greeting_timeout_s:g} s" if record.greeting_timeout_s else ""
     return False, (
-        f"expected the agent to speak first (first_speaker: agent), but it sent nothing{waited} "
-        "of the call opening; make the agent greet on connect, or set first_speaker: tester "
-        "for this scenario"
+        f"the agent sent nothing{waited} (first_speaker: agent); make it greet on connect, "
+        "or set first_speaker: tester"
     )
 
 

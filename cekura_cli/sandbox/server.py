@@ -22,6 +22,7 @@ from typing import Any
 
 from cekura_cli.sandbox.dispatch import (
     ROUTE_TEMPLATES,
+    UNAUTHENTICATED,
     Effect,
     Request,
     Response,
@@ -63,6 +64,9 @@ class SandboxCore:
         name, _, _ = resolve(request.path)
         if name == "stats":
             return dispatch(self.state, request, api_key=self.api_key, stats=self.stats())
+        if name in UNAUTHENTICATED:
+            with self.lock:
+                return dispatch(self.state, request, api_key=self.api_key)
         with self.lock:
             self.requests[f"{request.method} {ROUTE_TEMPLATES.get(name or '', 'other')}"] += 1
             return dispatch(self.state, request, api_key=self.api_key)
@@ -142,7 +146,7 @@ class _Handler(BaseHTTPRequestHandler):
         name, _, _ = resolve(path)
         decision = (
             core.faults.for_request(self.command, name or "", path)
-            if core.faults and name != "stats"
+            if core.faults and name not in UNAUTHENTICATED
             else FaultDecision()
         )
         if decision.delay_s:

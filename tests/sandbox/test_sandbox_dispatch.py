@@ -499,3 +499,16 @@ def test_a_finished_conversation_never_overrides_a_cancellation(state: SandboxSt
     run = state.run_full_json(state.runs[run_id])
     assert (run["status"], run["success"]) == ("cancelled", False)
     assert run["transcript"] == "[00:00] Testing Agent: hello"
+
+
+def test_dashboard_links_show_the_result_and_a_run_without_a_key(state: SandboxState) -> None:
+    created = start(state, {"agent_id": 7, "scenarios": [1, 2]}).json()
+    run_id = created["runs"][1]["id"]
+    page = call(state, "GET", f"/3/results/{created['id']}", key=None)
+    assert (page.status, page.json()["id"]) == (200, created["id"])
+    run = call(state, "GET", f"/3/results/{created['id']}", query=f"runId={run_id}", key=None)
+    assert (run.status, run.json()["id"]) == (200, run_id)
+    assert call(state, "GET", f"/4/results/{created['id']}", key=None).status == 404
+    assert (
+        call(state, "GET", f"/3/results/{created['id']}", query="runId=1", key=None).status == 404
+    )

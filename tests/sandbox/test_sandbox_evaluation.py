@@ -179,9 +179,8 @@ def test_missing_greeting_says_how_to_fix_it() -> None:
     record.greeting_timeout_s = 2.0
     metrics = by_name(record)
     assert metrics["greeting: the agent speaks first"]["explanation"] == (
-        "expected the agent to speak first (first_speaker: agent), but it sent nothing within 2 s "
-        "of the call opening; make the agent greet on connect, or set first_speaker: tester for "
-        "this scenario"
+        "the agent sent nothing in the first 2 s (first_speaker: agent); make it greet on "
+        "connect, or set first_speaker: tester"
     )
     assert metrics["greeting contains 'Clinic'"]["explanation"] == (
         "expected the greeting to contain 'Clinic'; the agent did not greet"
