@@ -22,7 +22,9 @@ import typer
 
 from cekura_cli import __version__
 from cekura_cli.commands import run as run_command
+from cekura_cli.commands import sandbox as sandbox_command
 from cekura_cli.commands import scenarios as scenarios_command
+from cekura_cli.commands import shim as shim_command
 from cekura_cli.commands import wait as wait_command
 from cekura_cli.errors import CekuraError
 from cekura_cli.exit_codes import ExitCode, exit_code_table
@@ -83,6 +85,8 @@ app.command("wait", epilog=EPILOG, short_help="Attach to an existing result, wai
     wait_command.wait
 )
 app.add_typer(scenarios_command.app, name="scenarios")
+app.add_typer(shim_command.app, name="shim")
+app.add_typer(sandbox_command.app, name="sandbox")
 
 
 def _click_exception_types() -> tuple[type[BaseException], type[BaseException]]:

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
+CI_LOG_WIDTH = 140
+
+
 @dataclass
 class Ui:
     console: Console
@@ -38,6 +41,9 @@ def make_ui(environ: Mapping[str, str] | None = None) -> Ui:
 
     env = dict(os.environ if environ is None else environ)
     console = Console(stderr=True, highlight=False)
+    if not console.is_terminal and "COLUMNS" not in env:
+        # CI logs are wide; rich's 80-column default for pipes squeezes the reasons.
+        console = Console(stderr=True, highlight=False, width=CI_LOG_WIDTH)
     in_ci = env.get("CI", "").strip().lower() not in ("", "0", "false")
     return Ui(console=console, live=console.is_terminal and not in_ci, environ=env)
 
