@@ -44,15 +44,16 @@ def scenario_file(explicit: Path | None, directory: Path) -> Path | None:
 def serve_agent(
     target: str,
     *,
+    port: int = 0,
     secret: str | None,
     transcripts_dir: Path | None = None,
     ui: Ui,
 ) -> Iterator[str]:
-    """Run the shim with ``target`` on an ephemeral loopback port; yields its ws:// URL."""
+    """Run the shim with ``target`` on loopback (``port`` 0: a free one); yields its ws:// URL."""
     from cekura_cli.shim import ShimConfig, start_shim_in_thread
 
     handle = start_shim_in_thread(
-        ShimConfig(target=target, port=0, secret=secret, transcripts_dir=transcripts_dir)
+        ShimConfig(target=target, port=port, secret=secret, transcripts_dir=transcripts_dir)
     )
     try:
         ui.info(f"cekura: shim serving {target} on {handle.url}")

@@ -243,6 +243,18 @@ Serve = Annotated[
         "(with --local the default is booking).",
     ),
 ]
+ServePort = Annotated[
+    int,
+    typer.Option(
+        "--serve-port",
+        metavar="PORT",
+        min=0,
+        max=65535,
+        rich_help_panel=LOCAL,
+        help="With --serve against the service: the local port the shim listens on "
+        "(point your tunnel at it). --local always uses a free port.",
+    ),
+]
 PublicUrl = Annotated[
     str | None,
     typer.Option(

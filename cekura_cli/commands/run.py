@@ -39,6 +39,7 @@ class RunArgs:
     local: bool = False
     scenarios_file: Path | None = None
     serve: str | None = None
+    serve_port: int = 8765
     public_url: str | None = None
     transcripts: Path | None = None
     started_at: float = field(default_factory=time.monotonic)
@@ -91,6 +92,7 @@ def run(
     local: opt.Local = False,
     scenarios_file: opt.ScenarioFile = None,
     serve: opt.Serve = None,
+    serve_port: opt.ServePort = 8765,
     public_url: opt.PublicUrl = None,
     transcripts: opt.Transcripts = None,
 ) -> ExitCode:
@@ -125,6 +127,7 @@ def run(
         local=local,
         scenarios_file=scenarios_file,
         serve=serve,
+        serve_port=serve_port,
         public_url=public_url,
         transcripts=transcripts,
     )
@@ -197,7 +200,13 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
             return show_plan(ui, scenarios, request, args.json_out)
         if args.serve and not args.local:
             stack.enter_context(
-                serve_agent(args.serve, secret=secret, transcripts_dir=args.transcripts, ui=ui)
+                serve_agent(
+                    args.serve,
+                    port=args.serve_port,
+                    secret=secret,
+                    transcripts_dir=args.transcripts,
+                    ui=ui,
+                )
             )
         result = client.start_text_run(request.body([s.id for s in scenarios]))
         url = links.result(result.id)
