@@ -24,9 +24,10 @@ from cekura_cli.sandbox.scenario_file import Suite
 from cekura_cli.sandbox.server import SandboxCore, make_server
 from cekura_cli.sandbox.state import SandboxState
 
-DEFAULT_CONCURRENCY = 200
-"""Conversations held at once. 200 lets a 200-scenario suite run in one wave, so the
-1 s close delay is paid once (see benchmarks/local_run_bench.py)."""
+DEFAULT_CONCURRENCY = 100
+"""Conversations talking at once. A slot is freed when the tester has said its last word,
+so the 1 s close delays overlap: a 200-scenario x 5-turn echo suite takes ~1-2 s at 100 or
+200 alike on 2 cores (benchmarks/local_run_bench.py); 100 halves the load on the agent."""
 
 
 @dataclass

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -130,6 +131,18 @@ def vocera_headers(
     return tuple(headers)
 
 
+if sys.version_info >= (3, 11):
+
+    async def _recv(ws: ClientConnection, timeout_s: float) -> str | bytes:
+        async with asyncio.timeout(timeout_s):  # no task per frame, unlike wait_for
+            return await ws.recv()
+
+else:  # pragma: no cover - Python 3.10
+
+    async def _recv(ws: ClientConnection, timeout_s: float) -> str | bytes:
+        return await asyncio.wait_for(ws.recv(), timeout_s)
+
+
 class _Closed(Exception):
     def __init__(self, code: int | None, reason: str) -> None:
         super().__init__(code, reason)
@@ -158,7 +171,7 @@ class _Conversation:
             if remaining <= 0:
                 return None
             try:
-                raw = await asyncio.wait_for(ws.recv(), remaining)
+                raw = await _recv(ws, remaining)
             except _TIMEOUTS:
                 return None
             except ConnectionClosed as exc:

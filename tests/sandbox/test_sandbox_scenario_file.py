@@ -200,3 +200,23 @@ def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
 def test_bundled_path_is_inside_the_package() -> None:
     assert bundled_suite_path().is_file()
     assert bundled_suite_path().parent.name == "examples"
+
+
+def test_the_pure_python_yaml_loader_gives_the_same_places(monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    from cekura_cli.sandbox import loader
+
+    broken = [
+        "scenarios:\n  - name: x\n    turns: [\n      - say: hi\n",
+        VALID.replace("reply_contains: hi", "reply_contain: hi"),
+        VALID.replace("reply_contains: hi", "reply_matches: '(unclosed'"),
+    ]
+
+    def places() -> list[str]:  # the wording of YAML syntax errors differs; the place not
+        return [":".join(fail(text).split(":")[:3]) for text in broken]
+
+    fast = places()
+    monkeypatch.setattr(loader, "_Loader", yaml.SafeLoader)
+    assert places() == fast
+    assert fast[0] == "cekura-scenarios.yaml:4: YAML syntax error"
