@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -153,3 +154,14 @@ def bulk(client: httpx.Client, run_ids: list[str] | list[int]) -> dict[int, dict
     text = ",".join(str(i) for i in run_ids)
     runs = client.get("/test_framework/v1/runs/bulk/", params={"run_ids": text}).json()
     return {run["id"]: run for run in runs}
+
+
+@contextmanager
+def watchdog(process: subprocess.Popen[str]) -> Iterator[None]:
+    """Kill ``process`` if the block takes too long, so a hang fails instead of blocking."""
+    timer = threading.Timer(2 * UNIT_S, process.kill)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()

@@ -7,30 +7,15 @@ import re
 import signal
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from sandbox_helpers import UNIT_S
+from sandbox_helpers import UNIT_S, watchdog
 from typer.testing import CliRunner
 
 from cekura_cli.commands.sandbox import app
 from cekura_cli.errors import ConfigError
 from cekura_cli.exit_codes import ExitCode
-
-
-@contextmanager
-def watchdog(process: subprocess.Popen[str]) -> Iterator[None]:
-    """Kill ``process`` if the block takes too long, so a hang fails instead of blocking."""
-    timer = threading.Timer(2 * UNIT_S, process.kill)
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
-
 
 SERVE = [sys.executable, "-c", "from cekura_cli.commands.sandbox import app; app()", "serve"]
 

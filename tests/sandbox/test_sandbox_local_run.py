@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sandbox_helpers import API_KEY, START, UNIT_S, bulk, wait_completed
+from sandbox_helpers import API_KEY, START, UNIT_S, bulk, wait_completed, watchdog
 
 from cekura_cli.sandbox import SandboxConfig, load_suite, start_sandbox_in_thread
 
@@ -130,3 +130,57 @@ def test_an_invalid_scenario_file_exits_2_naming_the_place(cekura, tmp_path: Pat
     assert done.returncode == 2
     assert f"{bad}:6: scenarios[0].turns[0].expect.reply_matches: invalid regex" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_dropped_start_post_is_not_repeated(cekura, tmp_path: Path) -> None:
+    """The duplicate-run trap against the standalone sandbox: exactly one result exists."""
+    import subprocess
+    import sys
+
+    serve = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from cekura_cli.commands.sandbox import app; app()",
+            "serve",
+            "--port",
+            "0",
+            "--agent-websocket-url",
+            "ws://127.0.0.1:9/",
+            "--fault",
+            "POST run:drop_after_read",
+        ],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert serve.stderr is not None
+        with watchdog(serve):
+            url = serve.stderr.readline().split("serving on ")[1].split(" ")[0]
+        done = cekura(
+            ["run", "--api-url", url, "--agent-id", "1", "--tag", "smoke-test"],
+            env={"CEKURA_API_KEY": "any-key-will-do"},
+            cwd=tmp_path,
+        )
+        assert done.returncode == 3, done.stderr
+        assert "not repeated" in done.stderr
+        stats = httpx.get(f"{url}/_sandbox/stats", timeout=UNIT_S).json()
+        assert stats["results_created"] == 1
+        assert stats["requests"]["POST /test_framework/v1/scenarios/run_scenarios_text/"] == 1
+    finally:
+        serve.terminate()
+        serve.wait(timeout=2 * UNIT_S)
+
+
+def test_runs_that_never_finish_time_out_with_exit_4(cekura, tmp_path: Path) -> None:
+    done = cekura(
+        ["run", "--local", "--tag", "critical", "--timeout", "1", "--json", "-"],
+        env={"CEKURA_SANDBOX_FAULTS": "runs:never_finish"},
+        cwd=tmp_path,
+    )
+    assert done.returncode == 4, done.stderr
+    report = json.loads(done.stdout)
+    assert {run["status"] for run in report["runs"]} == {"cancelled"}
