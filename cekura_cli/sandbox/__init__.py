@@ -1,11 +1,12 @@
 """The local sandbox: an emulation of the Cekura service for ``cekura run --local``.
 
 Layout: :mod:`.scenario_file` (the scenario-file models and JSON Schema),
-:mod:`.loader` (YAML/JSON -> models, errors with file:line), :mod:`.state` and
-:mod:`.dispatch` (pure service state and request dispatch), :mod:`.faults` (fault
-injection), :mod:`.tester` and :mod:`.evaluation` (the scripted testing agent and its
-verdicts), :mod:`.engine` and :mod:`.server` (event loop and HTTP glue), and
-:mod:`.runner` (start/stop in-process).
+:mod:`.loader` (YAML/JSON -> models, errors with file:line); the pure service —
+:mod:`.records`, :mod:`.state` and :mod:`.shapes` (data and its JSON shapes),
+:mod:`.messages`, :mod:`.dispatch` and :mod:`.start_request` (request dispatch),
+:mod:`.faults` (fault injection); the testing agent — :mod:`.conversation`,
+:mod:`.tester`, :mod:`.checks` and :mod:`.evaluation`; the glue — :mod:`.engine` (event
+loop), :mod:`.server` (HTTP) and :mod:`.runner` (start/stop in-process).
 
 Importing this package is cheap; the public names below load their modules lazily::
 

@@ -13,7 +13,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cekura_cli.errors import UsageError
@@ -35,9 +35,9 @@ class SandboxConfig:
     suite: Suite
     host: str = "127.0.0.1"
     port: int = 0
-    api_key: str | None = None  # None: accept any non-empty key
+    api_key: str | None = field(default=None, repr=False)  # None: any non-empty key
     agent_websocket_url: str | None = None
-    websocket_secret: str | None = None  # sent as X-VOCERA-SECRET by the tester
+    websocket_secret: str | None = field(default=None, repr=False)  # the X-VOCERA-SECRET
     faults: FaultPlan | None = None  # None: from CEKURA_SANDBOX_FAULTS (if set)
     concurrency: int = DEFAULT_CONCURRENCY
     close_delay_s: float = 1.0  # "end_call then close after 1 s"

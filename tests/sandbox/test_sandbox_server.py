@@ -328,3 +328,10 @@ def test_next_links_use_the_host_the_client_used() -> None:
         second = client.get(page["next"]).json()
         assert [s["name"] for s in second["results"]] == ["Wants a refund"]
         assert json.dumps(second["next"]) == "null"
+
+
+def test_the_config_repr_never_shows_the_secrets() -> None:
+    config = SandboxConfig(
+        suite=suite_from(SUITE), api_key="api-key-do-not-print", websocket_secret="ws-do-not-print"
+    )
+    assert "do-not-print" not in repr(config)
