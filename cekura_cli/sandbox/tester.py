@@ -293,8 +293,9 @@ class _Conversation:
                 record.ended_by = EndedBy.AGENT_END_CALL
             else:
                 await self.turns(ws)
-            if record.ended_by is None and not self.control.stopped:
-                record.ended_by = EndedBy.TESTER
+            if not record.agent_ended_call and not self.control.stopped:
+                # the script ran out (or a turn timed out): the tester hangs up
+                record.ended_by = record.ended_by or EndedBy.TESTER
                 self.control.end_call_sent = True
                 await ws.send(json.dumps({"type": "end_call"}))
             self.control.last_word()

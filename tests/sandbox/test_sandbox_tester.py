@@ -227,14 +227,19 @@ def test_a_1008_refusal_is_an_error_that_names_the_secret() -> None:
 
 
 def test_an_agent_that_never_answers_hits_the_turn_timeout() -> None:
+    received: list[dict[str, Any]] = []
+
     async def silent(ws: ServerConnection) -> None:
         await ws.send(json.dumps({"content": GREETING}))
-        async for _ in ws:
-            pass
+        async for raw in ws:
+            received.append(json.loads(raw))
 
-    record = converse(silent, lambda url: plan(url, ("anyone there?",), turn_timeout_s=0.3))
+    record = converse(
+        silent, lambda url: plan(url, ("anyone there?", "hello?"), turn_timeout_s=0.3)
+    )
     assert record.ended_by is EndedBy.ERROR
     assert record.error == "the agent did not reply to turn 1 ('anyone there?') within 0.3 s"
+    assert received == [{"content": "anyone there?"}, {"type": "end_call"}]  # then hung up
 
 
 def test_nothing_listening_is_a_connection_error() -> None:
