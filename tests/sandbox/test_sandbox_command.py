@@ -119,3 +119,16 @@ def test_serve_stops_on_sigint_too() -> None:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=UNIT_S)
+
+
+def test_importing_the_command_and_the_package_stays_light() -> None:
+    """`cekura --help` must stay fast: nothing heavy at import time."""
+    code = (
+        "import sys, cekura_cli.commands.sandbox, cekura_cli.sandbox\n"
+        "heavy = ('pydantic', 'yaml', 'websockets', 'httpx', 'rich')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=2 * UNIT_S, check=True
+    )
+    assert done.stdout.strip() == "[]"
