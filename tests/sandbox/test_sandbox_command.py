@@ -132,3 +132,14 @@ def test_importing_the_command_and_the_package_stays_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=2 * UNIT_S, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_through_the_cekura_entry_point_a_bad_file_exits_2(cekura, tmp_path: Path) -> None:
+    bad = tmp_path / "cekura-scenarios.yaml"
+    bad.write_text("scenarios:\n  - name: x\n    turns: [{say: hi}]\n    tag: [a]\n")
+    done = cekura(["sandbox", "serve", "--port", "0"], cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        "cekura: error: cekura-scenarios.yaml:4: scenarios[0].tag: unknown field 'tag'; "
+        "did you mean 'tags'?"
+    )
