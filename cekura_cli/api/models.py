@@ -105,6 +105,23 @@ def _to_float(value: Any) -> float | None:
     return None
 
 
+def _to_seconds(value: Any) -> float | None:
+    """A duration: seconds as a number, or ``MM:SS`` / ``HH:MM:SS`` (the OpenAPI form)."""
+    if isinstance(value, str) and ":" in value:
+        parts = value.strip().split(":")
+        try:
+            numbers = [float(part) for part in parts]
+        except ValueError:
+            return None
+        if len(numbers) > 3 or any(n < 0 for n in numbers):
+            return None
+        total = 0.0
+        for number in numbers:
+            total = total * 60 + number
+        return total
+    return _to_float(value)
+
+
 def _to_bool(value: Any) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
@@ -147,6 +164,7 @@ def _to_tags(value: Any) -> list[str]:
 
 LenientInt = Annotated[int | None, BeforeValidator(_to_int)]
 LenientFloat = Annotated[float | None, BeforeValidator(_to_float)]
+Seconds = Annotated[float | None, BeforeValidator(_to_seconds)]
 LenientBool = Annotated[bool | None, BeforeValidator(_to_bool)]
 LenientStr = Annotated[str | None, BeforeValidator(_to_str)]
 LenientStatus = Annotated[Status, BeforeValidator(parse_status)]
@@ -212,7 +230,7 @@ class Run(_Lenient):
     expected_outcome_prompt: LenientStr = None
     transcript: LenientStr = None
     transcript_object: list[TranscriptEntry] | None = None
-    duration: LenientFloat = None
+    duration: Seconds = None
     timestamp: LenientStr = None
     executed_at: LenientStr = None
     personality_name: LenientStr = None

@@ -177,3 +177,11 @@ def test_any_json_in_result_fields_parses(fields: dict[str, Any]) -> None:
 def test_any_json_in_run_fields_parses(fields: dict[str, Any]) -> None:
     run = Run.model_validate({"id": 5, **fields})
     assert run.id == 5 and isinstance(run.status, Status)
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [("01:05", 65.0), ("1:02:03", 3723.0), (12.5, 12.5), ("7", 7.0), ("x:1", None), (None, None)],
+)
+def test_run_duration_accepts_seconds_and_clock_strings(raw: object, seconds: float | None) -> None:
+    assert Run.model_validate({"id": 1, "duration": raw}).duration == seconds
