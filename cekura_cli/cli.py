@@ -13,10 +13,11 @@ interrupt (130), or an unexpected exception (3, one line, traceback only with
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 import typer
 
@@ -26,7 +27,7 @@ from cekura_cli.commands import sandbox as sandbox_command
 from cekura_cli.commands import scenarios as scenarios_command
 from cekura_cli.commands import shim as shim_command
 from cekura_cli.commands import wait as wait_command
-from cekura_cli.errors import CekuraError
+from cekura_cli.errors import CekuraError, Interrupted
 from cekura_cli.exit_codes import ExitCode, exit_code_table
 
 EPILOG = "\b\nExit codes:\n" + exit_code_table()
@@ -78,6 +79,19 @@ def _enable_debug_logging() -> None:
     root.setLevel(logging.DEBUG)
 
 
+def _interrupt_as_error(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Let an interrupt reach the boundary as :class:`Interrupted`, not as click's Abort."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted") from None
+
+    return wrapper
+
+
 app.command("run", epilog=EPILOG, short_help="Run the selected scenarios, wait, report, exit.")(
     run_command.run
 )
@@ -87,6 +101,18 @@ app.command("wait", epilog=EPILOG, short_help="Attach to an existing result, wai
 app.add_typer(scenarios_command.app, name="scenarios")
 app.add_typer(shim_command.app, name="shim")
 app.add_typer(sandbox_command.app, name="sandbox")
+
+
+def _wrap_commands(group: typer.Typer) -> None:
+    for command in group.registered_commands:
+        if command.callback is not None:
+            command.callback = _interrupt_as_error(command.callback)
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _wrap_commands(sub.typer_instance)
+
+
+_wrap_commands(app)
 
 
 def _click_exception_types() -> tuple[type[BaseException], type[BaseException]]:
@@ -110,6 +136,9 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         rv = app(args=args, prog_name="cekura", standalone_mode=False)
+    except Interrupted:
+        _fail("cekura: interrupted")
+        return int(ExitCode.INTERRUPTED)
     except CekuraError as exc:
         _fail(f"cekura: error: {exc.message}")
         if exc.hint:

@@ -56,6 +56,9 @@ class ServiceError(CekuraError):
     ) -> None:
         super().__init__(message, hint=hint)
         self.status_code = status_code
+        self.stopped_by_deadline = False
+        """True when retries stopped because the next one would pass the run's deadline:
+        for a caller waiting on a result that is a timeout, not a service failure."""
 
 
 class AuthError(ServiceError):

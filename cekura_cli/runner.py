@@ -205,7 +205,7 @@ def wait_and_report(
         except KeyboardInterrupt:
             interrupted = True
         except ServiceError as exc:
-            if clock.monotonic() < deadline:
+            if clock.monotonic() < deadline and not exc.stopped_by_deadline:
                 display.stop()
                 exc.hint = exc.hint or (
                     f"the run goes on at {url}; attach again with 'cekura wait {result_id}'"
@@ -216,7 +216,7 @@ def wait_and_report(
             display.stop()
 
         if timed_out or interrupted:
-            return _stop_and_report(
+            return stop_and_report(
                 client,
                 result_id,
                 result,
@@ -229,15 +229,31 @@ def wait_and_report(
                 scenario_names=scenario_names,
             )
 
-    assert result is not None
-    client.deadline = clock.monotonic() + FINAL_FETCH_BUDGET_S
-    runs = client.get_runs(result.run_ids) if result.run_ids else []
+        assert result is not None
+        client.deadline = clock.monotonic() + FINAL_FETCH_BUDGET_S
+        try:
+            runs = client.get_runs(result.run_ids) if result.run_ids else []
+        except KeyboardInterrupt:
+            # The result has finished, so no call is left to end: report what we have.
+            ui.info("cekura: interrupted while reading the run details; reporting what is known")
+            report = _build(
+                result,
+                result.runs,
+                options,
+                url,
+                clock,
+                started_at,
+                scenario_names,
+                interrupted=True,
+            )
+            emit_reports(report, options.report, ui=ui)
+            return ExitCode.INTERRUPTED
     report = _build(result, runs, options, url, clock, started_at, scenario_names)
     emit_reports(report, options.report, ui=ui)
     return ExitCode(report.exit_code)
 
 
-def _stop_and_report(
+def stop_and_report(
     client: CekuraClient,
     result_id: int,
     result: Result | None,

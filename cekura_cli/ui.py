@@ -48,6 +48,35 @@ def make_ui(environ: Mapping[str, str] | None = None) -> Ui:
     return Ui(console=console, live=console.is_terminal and not in_ci, environ=env)
 
 
+@dataclass
+class Deferred:
+    signalled: bool = False
+
+
+@contextmanager
+def deferred_interrupts() -> Iterator[Deferred]:
+    """Hold SIGINT/SIGTERM until the block ends (it must be short and bounded).
+
+    For the start request: once sent, the service may create the result whatever we do,
+    so we finish reading its id first; then the caller ends its calls and exits 130.
+    """
+    pending = Deferred()
+    if threading.current_thread() is not threading.main_thread():
+        yield pending
+        return
+
+    def _remember(signum: int, frame: object) -> None:
+        pending.signalled = True
+
+    previous_term = signal.signal(signal.SIGTERM, _remember)
+    previous_int = signal.signal(signal.SIGINT, _remember)
+    try:
+        yield pending
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+        signal.signal(signal.SIGINT, previous_int)
+
+
 @contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """Within the block, SIGTERM raises KeyboardInterrupt like SIGINT does (main thread only)."""

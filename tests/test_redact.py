@@ -36,3 +36,17 @@ def test_logging_filter_redacts_formatted_messages(caplog: pytest.LogCaptureFixt
         logger.debug("header value %s", "log-secret-abcdef")
     assert "log-secret-abcdef" not in caplog.text
     assert "****" in caplog.text
+
+
+def test_a_secret_quoted_cut_short_is_masked_too() -> None:
+    register_secret("wss_S3cr3t_value_42")
+    text = redact("the service said: bad secret 'wss_S3cr3t_…' (truncated)")
+    assert "wss_S3cr" not in text
+    assert "'****…'" in text
+
+
+def test_a_secret_fragment_inside_other_text_is_masked_to_its_full_extent() -> None:
+    register_secret("sk_live_abcdefghijklmnop")
+    assert redact("xx-defghijklm-yy") == "xx-****-yy"
+    assert redact("ordinary words only") == "ordinary words only"
+    assert redact("sk_live") == "sk_live"  # shorter than a fragment: left alone

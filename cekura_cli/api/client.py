@@ -304,18 +304,22 @@ class CekuraClient:
             why = early if schedule.stopped_by_deadline else ""
             problem = failure.problem if isinstance(failure, TransientFailure) else str(failure)
             status = failure.status_code if isinstance(failure, TransientFailure) else None
+            error: ServiceError
             if isinstance(failure, TransientFailure) and failure.malformed:
-                raise MalformedResponse(
+                error = MalformedResponse(
                     f"{method} {path} returned an unreadable response after {tries}{why}: "
                     f"{problem}",
                     status_code=status,
-                ) from failure
-            raise RetriesExhausted(
-                f"{method} {path} failed after {tries}{why}; last problem: {problem}",
-                status_code=status,
-                hint="the service or the network is having trouble; check CEKURA_API_URL "
-                "and try again later",
-            ) from failure
+                )
+            else:
+                error = RetriesExhausted(
+                    f"{method} {path} failed after {tries}{why}; last problem: {problem}",
+                    status_code=status,
+                    hint="the service or the network is having trouble; check CEKURA_API_URL "
+                    "and try again later",
+                )
+            error.stopped_by_deadline = schedule.stopped_by_deadline
+            raise error from failure
 
         retrying = build_retrying(
             schedule,

@@ -147,14 +147,17 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
     from cekura_cli.local import local_service, scenario_file, serve_agent
     from cekura_cli.orchestration.naming import default_run_name
     from cekura_cli.runner import (
+        Clock,
         Links,
         ReportOptions,
         StartRequest,
         WaitOptions,
         read_project_id,
         resolve_scenarios,
+        stop_and_report,
         wait_and_report,
     )
+    from cekura_cli.ui import deferred_interrupts
 
     flags = dict(args.settings)
     websocket_url = args.websocket_url
@@ -208,10 +211,33 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
                     ui=ui,
                 )
             )
-        result = client.start_text_run(request.body([s.id for s in scenarios]))
+        with deferred_interrupts() as interrupt:  # a sent start request is seen through
+            result = client.start_text_run(request.body([s.id for s in scenarios]))
         url = links.result(result.id)
         total = len(result.runs) or len(scenarios) * request.runs_per_scenario()
         ui.info(f"cekura: started result {result.id} ({total} runs): {url}")
+        wait_options = WaitOptions(
+            timeout_s=settings.timeout,
+            report=ReportOptions(
+                min_pass_rate=settings.min_pass_rate,
+                json_path=args.json_out,
+                junit_path=args.junit_xml,
+            ),
+        )
+        names = {s.id: s.display_name for s in scenarios}
+        if interrupt.signalled:
+            return stop_and_report(
+                client,
+                result.id,
+                result,
+                wait_options,
+                ui=ui,
+                url=url,
+                timed_out=False,
+                clock=Clock(),
+                started_at=args.started_at,
+                scenario_names=names,
+            )
         if args.no_wait:
             ui.stdout.write(f"{result.id}\n")
             ui.stdout.flush()
@@ -219,18 +245,11 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
         return wait_and_report(
             client,
             result.id,
-            WaitOptions(
-                timeout_s=settings.timeout,
-                report=ReportOptions(
-                    min_pass_rate=settings.min_pass_rate,
-                    json_path=args.json_out,
-                    junit_path=args.junit_xml,
-                ),
-            ),
+            wait_options,
             ui=ui,
             links=links,
             started_at=args.started_at,
-            scenario_names={s.id: s.display_name for s in scenarios},
+            scenario_names=names,
         )
 
 
