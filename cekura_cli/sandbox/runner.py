@@ -135,7 +135,9 @@ def start_sandbox_in_thread(config: SandboxConfig) -> SandboxHandle:
     engine = asyncio.run_coroutine_threadsafe(create_engine(), loop).result()
 
     def on_effects(effects: tuple[Effect, ...]) -> None:
-        loop.call_soon_threadsafe(engine.apply, effects)
+        # A request still being served while the sandbox stops must not crash its thread.
+        with contextlib.suppress(RuntimeError):  # "Event loop is closed"
+            loop.call_soon_threadsafe(engine.apply, effects)
 
     try:
         server = make_server(config.host, config.port, core, on_effects)

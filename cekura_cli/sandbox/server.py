@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -88,6 +89,14 @@ class _Server(ThreadingHTTPServer):
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (a killed CLI, a dropped test) is normal, not a crash."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            log.debug("sandbox http: client %s went away: %r", client_address, exc)
+            return
+        log.warning("sandbox http: error while serving %s: %r", client_address, exc)
 
     def cut_connections(self) -> None:
         with self.connections_lock:
