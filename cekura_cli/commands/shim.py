@@ -26,6 +26,12 @@ TARGET_HELP = (
 )
 
 
+@app.callback()
+def _group() -> None:
+    """Expose a local agent to the Cekura service over the Custom WebSocket protocol."""
+    # a callback keeps `serve` a subcommand even while it is the only one
+
+
 @app.command("serve")
 def serve(
     target: str = typer.Argument(..., help=TARGET_HELP, metavar="TARGET"),

@@ -42,7 +42,7 @@ class FrameKind(str, Enum):
     IGNORED = "ignored"  # anything else (logged at debug, never answered)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ClientFrame:
     kind: FrameKind
     content: str | None = None
@@ -109,7 +109,7 @@ def classify_message(obj: Any) -> MessageKind | None:
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class TurnPlan:
     """The wire messages of one agent turn, in send order, and what was dropped."""
 
@@ -178,6 +178,11 @@ def plan_turn(raw: Any) -> TurnPlan:
     problems: list[str] = []
     if raw is None:
         return TurnPlan([], problems)
+    # fast path, the common turn: one plain content message (no copy needed)
+    if type(raw) is dict and len(raw) == 1 and type(raw.get("content")) is str and raw["content"]:
+        return TurnPlan([raw], problems, has_content=True)
+    if type(raw) is str and raw:
+        return TurnPlan([{"content": raw}], problems, has_content=True)
     items = raw if isinstance(raw, list) else [raw]
     calls: list[Message] = []
     results: list[Message] = []

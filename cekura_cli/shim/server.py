@@ -18,8 +18,10 @@ import json
 import logging
 import sys
 import time
+from collections import deque
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii as _encode_str
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -47,6 +49,7 @@ FALLBACK_REPLY = "Sorry, I need a little more time. Could you say that again?"
 """Sent when the agent misses the per-turn timeout: better than silence."""
 
 UNAUTHORIZED = "Unauthorized"
+DRAIN_POLL_S = 0.01
 AGENT_CLOSE_TIMEOUT_S = 5.0
 
 if sys.version_info >= (3, 11):
@@ -59,6 +62,15 @@ else:  # pragma: no cover - Python 3.10
 
     async def _bounded(awaitable: Awaitable[Any], timeout_s: float) -> Any:
         return await asyncio.wait_for(awaitable, timeout_s)
+
+
+def _encode(message: dict[str, Any]) -> str:
+    """``json.dumps(message)``, with a shortcut for the common plain content message."""
+    if len(message) == 1:
+        text = message.get("content")
+        if type(text) is str:
+            return '{"content": ' + _encode_str(text) + "}"
+    return json.dumps(message)
 
 
 def _json_response(status: int, reason: str, payload: Any) -> Response:
@@ -81,10 +93,16 @@ class Live:
     ws: ServerConnection
     conv: Conversation
     session: AgentSession
-    queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
-    idle: asyncio.Event = field(default_factory=asyncio.Event)  # no turn in flight
+    # tester turns waiting for the worker; a deque and a bare future are lighter on
+    # the per-turn path than asyncio.Queue
+    pending: deque[str] = field(default_factory=deque)
+    wakeup: asyncio.Future[None] | None = None  # set while the worker waits for a turn
+    busy: bool = True  # a turn (or the greeting) is in flight or queued
     worker: asyncio.Task[None] | None = None
     saved: asyncio.Future[None] | None = None
+    turn_deadline: float | None = None  # loop time; set only while the agent is awaited
+    turn_task: asyncio.Task[Any] | None = None  # the task awaiting the agent
+    timed_out: bool = False  # the watchdog cancelled the agent call
 
 
 class ShimServer:
@@ -105,6 +123,7 @@ class ShimServer:
         self.max_conversations = max_conversations
         self.turn_timeout_s = turn_timeout_s
         self.live: dict[str, Live] = {}
+        self._watchdog: asyncio.Task[None] | None = None
         self.closing = False
         self.drain_timeout_s: float | None = None  # set by ShimHandle.stop(timeout_s)
         self._loop_time = asyncio.get_running_loop().time
@@ -193,20 +212,36 @@ class ShimServer:
         live = Live(ws, conv, session)
         self.live[conv.id] = live
         live.worker = asyncio.create_task(self._work(live))
+        self._start_watchdog()
         try:
             await self._read(live)
         finally:
             await self._finish(live)
 
     async def _read(self, live: Live) -> None:
-        conv, queue, idle = live.conv, live.queue, live.idle
+        conv, pending, session = live.conv, live.pending, live.session
+        # An instant session (pure, never suspends: the built-ins) is answered right here
+        # when the worker is idle: no hand-off, same order, nothing to time out.
+        instant = getattr(session, "instant", False) is True
         try:
             async for data in live.ws:
                 frame = parse_client_frame(data)
                 if frame.kind is FrameKind.TURN:
-                    conv.tester_said(frame.content)  # type: ignore[arg-type]
-                    idle.clear()
-                    queue.put_nowait(frame.content)  # type: ignore[arg-type]
+                    text: str = frame.content  # type: ignore[assignment]
+                    arrived = conv.tester_said(text)
+                    if instant and live.wakeup is not None and not pending and not conv.ended:
+                        conv.tester_turn_taken(text)
+                        await self._agent_turn(
+                            live, session.on_message(text, conv.context), FALLBACK_REPLY, arrived
+                        )
+                        continue
+                    pending.append(text)
+                    live.busy = True
+                    wakeup = live.wakeup
+                    if wakeup is not None:
+                        live.wakeup = None
+                        if not wakeup.done():
+                            wakeup.set_result(None)
                 elif frame.kind is FrameKind.END_CALL:
                     if frame.content:
                         conv.tester_said(frame.content)
@@ -221,36 +256,75 @@ class ShimServer:
             conv.end(by, reason)
 
     async def _work(self, live: Live) -> None:
-        conv, queue, idle, session = live.conv, live.queue, live.idle, live.session
+        conv, pending, session = live.conv, live.pending, live.session
         context = conv.context
+        create_future = asyncio.get_running_loop().create_future
         try:
             await self._agent_turn(live, session.on_start(context), fallback=None)
             while not conv.ended:
-                if queue.empty():
-                    idle.set()
-                text = await queue.get()
-                idle.clear()
+                if not pending:
+                    live.busy = False
+                    live.wakeup = create_future()
+                    await live.wakeup
+                    continue
+                text = pending.popleft()
                 conv.tester_turn_taken(text)
                 await self._agent_turn(live, session.on_message(text, context), FALLBACK_REPLY)
         except ConnectionClosed:
             pass
         finally:
-            idle.set()
+            live.busy = False
 
-    async def _agent_turn(self, live: Live, answer: Awaitable[Any], fallback: str | None) -> None:
+    # One watchdog per server instead of a timer per turn: arming a deadline is a float
+    # store, while asyncio.timeout() costs a timer-heap push and cancel on every turn.
+    def _start_watchdog(self) -> None:
+        if self._watchdog is None or self._watchdog.done():
+            self._watchdog = asyncio.ensure_future(self._watch_turns())
+
+    async def _watch_turns(self) -> None:
+        interval = min(1.0, max(0.005, self.turn_timeout_s / 10))
+        while self.live:
+            await asyncio.sleep(interval)
+            now = self._loop_time()
+            for live in list(self.live.values()):
+                deadline = live.turn_deadline
+                if deadline is not None and now >= deadline and not live.timed_out:
+                    live.timed_out = True
+                    if live.turn_task is not None:
+                        live.turn_task.cancel()  # lands inside the agent await (see below)
+
+    async def _agent_turn(
+        self,
+        live: Live,
+        answer: Awaitable[Any],
+        fallback: str | None,
+        instant_at: float | None = None,
+    ) -> None:
+        """Await one agent answer (bounded unless instant) and send it in protocol order."""
         conv, ws = live.conv, live.ws
-        started = conv.now()
+        if instant_at is None:
+            started = conv.now()
+            # The deadline is set only while this coroutine is suspended in `await
+            # answer`, so a watchdog cancel can only interrupt the agent, never a send.
+            live.turn_deadline = conv.started_loop + started + self.turn_timeout_s
+            live.turn_task = asyncio.current_task()
+        else:
+            started = instant_at  # never suspends: nothing to time out
         try:
-            raw = await _bounded(answer, self.turn_timeout_s)
-        except asyncio.TimeoutError:
+            raw = await answer
+        except asyncio.CancelledError:
+            if not live.timed_out:
+                raise
+            live.timed_out = False
+            task = asyncio.current_task()
+            if task is not None and hasattr(task, "uncancel"):
+                task.uncancel()
             log.warning(
                 "conversation %s: agent missed the %gs turn timeout", conv.id, self.turn_timeout_s
             )
             if fallback is None:
                 return
             raw = fallback
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:  # AgentError, or a bug in user code: end this call only
             detail = str(exc) if isinstance(exc, AgentError) else type(exc).__name__
             log.error("conversation %s: agent failed: %s", conv.id, detail)
@@ -258,13 +332,15 @@ class ShimServer:
                 await self._save_once(live)
                 await ws.close(CloseCode.INTERNAL_ERROR, "agent error")
             return
+        finally:
+            live.turn_deadline = live.turn_task = None
         plan = plan_turn(raw)
         for problem in plan.problems:
             log.warning("conversation %s: %s", conv.id, problem)
         if conv.ended or not plan.messages:
             return  # the tester hung up meanwhile: never answer after end_call
         for message in plan.messages:
-            await ws.send(json.dumps(message))
+            await ws.send(_encode(message))
         conv.agent_sent(plan.messages, started, conv.now())
         if plan.ends_call:
             await self._save_once(live)  # flush first, then close normally
@@ -306,11 +382,9 @@ class ShimServer:
         deadline = loop.time() + max(0.0, timeout_s)
         self.closing = True
         server.close(close_connections=False)  # stop listening; new handshakes get 503
-        busy = [asyncio.ensure_future(live.idle.wait()) for live in self.live.values()]
-        if busy:
-            await asyncio.wait(busy, timeout=min(timeout_s / 2, self.turn_timeout_s))
-            for waiter in busy:
-                waiter.cancel()
+        settle_by = loop.time() + min(timeout_s / 2, self.turn_timeout_s)
+        while loop.time() < settle_by and any(live.busy for live in self.live.values()):
+            await asyncio.sleep(DRAIN_POLL_S)  # shutdown only: polling keeps turns cheap
         closing = []
         for live in list(self.live.values()):
             live.conv.end(EndedBy.SERVER_SHUTDOWN, "server shutting down")
@@ -324,6 +398,8 @@ class ShimServer:
             await _bounded(server.wait_closed(), max(0.1, deadline - loop.time()))
         except asyncio.TimeoutError:
             log.warning("shutdown: some conversations did not close in time")
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         for live in list(self.live.values()):  # last resort: never lose a transcript
             if live.saved is None:
                 live.saved = loop.create_future()

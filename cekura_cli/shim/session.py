@@ -36,7 +36,7 @@ class EndedBy(str, Enum):
     SERVER_SHUTDOWN = "server_shutdown"  # SIGTERM / stop() closed it
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One transcript line; times are seconds from the start of the conversation."""
 
@@ -106,7 +106,7 @@ class Conversation:
         conversation_id: str | None = None,
     ) -> None:
         self._clock = clock
-        self._t0 = clock()
+        self.started_loop = clock()
         self.started_wall = started_wall
         self.context = SessionContext(
             conversation_id=conversation_id or uuid.uuid4().hex,
@@ -135,13 +135,14 @@ class Conversation:
 
     def now(self) -> float:
         """Seconds since the conversation started."""
-        return self._clock() - self._t0
+        return self._clock() - self.started_loop
 
     # -- events ----------------------------------------------------------------
-    def tester_said(self, text: str, at_s: float | None = None) -> None:
-        """Record a tester message (when it arrived)."""
-        t = self.now() if at_s is None else at_s
+    def tester_said(self, text: str, at_s: float | None = None) -> float:
+        """Record a tester message (when it arrived); returns that time."""
+        t = self._clock() - self.started_loop if at_s is None else at_s
         self.entries.append(Entry(Role.TESTER, text, t, t))
+        return t
 
     def tester_turn_taken(self, text: str) -> None:
         """The agent is about to answer this tester message: add it to its history."""

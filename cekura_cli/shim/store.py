@@ -1,6 +1,7 @@
 """Where finished conversations go: one JSON file each, and a bounded in-memory list.
 
-Files are written atomically (temp file in the same directory, fsync, ``os.replace``)
+Secrets said during a conversation are masked (:func:`redact_tree`). Files are
+written atomically (temp file in the same directory, fsync, ``os.replace``)
 when a conversation finishes, never per frame, so a crash or SIGTERM loses no
 conversation that had finished and never leaves a half-written file behind.
 """
@@ -17,6 +18,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from cekura_cli.redact import redact
 from cekura_cli.shim.session import Conversation
 from cekura_cli.shim.transcript import provider_call, transcript_document, transcript_filename
 
@@ -24,6 +26,21 @@ log = logging.getLogger("cekura_cli.shim")
 
 CALLS_KEPT = 1000
 """``GET /calls`` serves at most this many of the most recent conversations."""
+
+
+def redact_tree(value: Any) -> Any:
+    """``value`` with every registered secret masked in every string (keys included).
+
+    A conversation can *say* a secret (a tester probing, an agent dumping its
+    environment); transcripts and ``/calls`` must not keep it in clear.
+    """
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact_tree(k): redact_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_tree(v) for v in value]
+    return value
 
 
 def write_json_atomic(path: Path, document: Any) -> None:
@@ -58,14 +75,14 @@ class TranscriptStore:
 
     def save(self, conv: Conversation) -> Path | None:
         """Remember ``conv`` and write its file (blocking: call it off the event loop)."""
-        call = provider_call(conv)
+        call = redact_tree(provider_call(conv))
         with self._lock:
             self._calls.append(call)
         if self.directory is None:
             return None
         path = self.directory / transcript_filename(conv)
         try:
-            write_json_atomic(path, transcript_document(conv))
+            write_json_atomic(path, redact_tree(transcript_document(conv)))
         except OSError as exc:
             log.error("could not write transcript %s: %s", path, exc)
             return None

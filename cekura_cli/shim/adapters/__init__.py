@@ -16,8 +16,6 @@ from cekura_cli.shim.adapters import exec as exec_adapter
 from cekura_cli.shim.adapters import http as http_adapter
 from cekura_cli.shim.adapters import python_callable
 from cekura_cli.shim.adapters.base import Agent, AgentError, AgentReply, AgentSession
-from cekura_cli.shim.agents.booking import BookingAgent
-from cekura_cli.shim.agents.echo import EchoAgent
 
 __all__ = [
     "ADAPTERS",
@@ -41,9 +39,21 @@ class AdapterKind:
     example: str
 
 
+def _echo() -> Agent:
+    from cekura_cli.shim.agents.echo import EchoAgent  # agents import adapters.base
+
+    return EchoAgent()
+
+
+def _booking() -> Agent:
+    from cekura_cli.shim.agents.booking import BookingAgent
+
+    return BookingAgent()
+
+
 BUILTIN_AGENTS: dict[str, Callable[[], Agent]] = {
-    "echo": EchoAgent,
-    "booking": BookingAgent,
+    "echo": _echo,
+    "booking": _booking,
 }
 
 ADAPTERS: dict[str, AdapterKind] = {

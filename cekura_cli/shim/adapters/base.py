@@ -27,7 +27,12 @@ class AgentError(Exception):
 
 @runtime_checkable
 class AgentSession(Protocol):
-    """One agent conversation."""
+    """One agent conversation.
+
+    A session may set a class attribute ``instant = True`` when ``on_message`` is pure
+    computation that never suspends (the built-in demo agents): the server then answers
+    it inline in the connection's reader, skipping the hand-off to the turn worker.
+    """
 
     async def on_start(self, context: SessionContext) -> AgentReply:
         """Called once when the connection opens; return a greeting or ``None``."""

@@ -125,6 +125,8 @@ class BookingBrain:
 
 
 class BookingSession:
+    instant = True  # pure and never suspends: the server may answer it inline
+
     def __init__(self) -> None:
         self.brain = BookingBrain()
 

@@ -7,6 +7,8 @@ from cekura_cli.shim.session import SessionContext
 
 
 class EchoSession(SessionBase):
+    instant = True  # pure and never suspends: the server may answer it inline
+
     async def on_message(self, text: str, context: SessionContext) -> AgentReply:
         return {"content": text}
 

@@ -1,0 +1,244 @@
+"""Benchmark the WebSocket shim against a bare websockets echo server (PRODUCT.md §7).
+
+    python benchmarks/shim_bench.py [--turns 200] [--rounds 3] [--idle 1000]
+
+Loopback only, bounded, stops by itself. Both servers run as subprocesses (the shim
+through the real ``cekura shim serve echo`` command), each driven by 100 concurrent
+websockets clients in this process:
+
+- throughput: every client sends its next turn as soon as the previous reply arrived
+  (saturation); turns/s and the latency under saturation (which is mostly queueing:
+  ~100 turns wait behind each other) are printed;
+- latency: every client sends one turn every ``--pace-ms`` (staggered), the way a
+  chat is paced, so the per-turn latency is the server's own cost, not the queue;
+- RSS: the shim process's VmRSS with ``--idle`` connected idle conversations.
+
+The figures are printed beside the targets; the exit code is always 0 (this is a
+measurement, not a test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+CLIENTS = 100
+TARGET_ADDED_P50_MS = 1.0
+TARGET_ADDED_P99_MS = 5.0
+TARGET_THROUGHPUT_RATIO = 0.80
+TARGET_IDLE_RSS_MB = 200.0
+START_TIMEOUT_S = 20.0
+PHASE_TIMEOUT_S = 120.0
+
+BARE_SERVER = """
+import asyncio, sys
+from websockets.asyncio.server import serve
+
+async def echo(ws):
+    async for message in ws:
+        await ws.send(message)
+
+async def main():
+    async with serve(echo, "127.0.0.1", 0, compression=None) as server:
+        port = server.sockets[0].getsockname()[1]
+        print(f"serving on ws://127.0.0.1:{port}", file=sys.stderr, flush=True)
+        await asyncio.Future()
+
+asyncio.run(main())
+"""
+
+SHIM_SERVER = "from cekura_cli.commands.shim import app; app()"
+
+
+def start_server(code: str, *args: str) -> tuple[subprocess.Popen[bytes], str]:
+    env = {k: v for k, v in os.environ.items() if k != "CEKURA_WEBSOCKET_SECRET"}
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stderr=subprocess.PIPE, env=env)
+    assert proc.stderr is not None
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline().decode()
+        if not line:
+            break
+        match = re.search(r"ws://[\d.]+:\d+", line)
+        if match:
+            return proc, match.group(0)
+    proc.kill()
+    raise SystemExit(f"server did not start: {code[:40]!r}")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def drive(url: str, turns: int, pace_s: float | None) -> tuple[float, list[float]]:
+    """100 clients x ``turns`` turns; returns (turns/s, per-turn latencies in ms)."""
+    from websockets.asyncio.client import connect
+
+    latencies: list[float] = []
+    conns = [await connect(url, compression=None, max_queue=None) for _ in range(CLIENTS)]
+    barrier = asyncio.Event()
+
+    async def client(ws, index: int) -> None:
+        await barrier.wait()
+        if pace_s:
+            await asyncio.sleep(random.random() * pace_s)
+        next_at = time.perf_counter()
+        for turn in range(turns):
+            payload = json.dumps({"content": f"client {index} turn {turn} hello there"})
+            start = time.perf_counter()
+            await ws.send(payload)
+            await ws.recv()
+            latencies.append((time.perf_counter() - start) * 1000)
+            if pace_s:
+                next_at += pace_s
+                await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+
+    tasks = [asyncio.ensure_future(client(ws, i)) for i, ws in enumerate(conns)]
+    start = time.perf_counter()
+    barrier.set()
+    await asyncio.wait_for(asyncio.gather(*tasks), PHASE_TIMEOUT_S)
+    elapsed = time.perf_counter() - start
+    await asyncio.gather(*(ws.close() for ws in conns))
+    return CLIENTS * turns / elapsed, latencies
+
+
+def vm_rss_mb(pid: int) -> float:
+    text = Path(f"/proc/{pid}/status").read_text()
+    kb = int(re.search(r"VmRSS:\s+(\d+)", text).group(1))  # type: ignore[union-attr]
+    return kb / 1024
+
+
+async def idle_rss(count: int) -> tuple[float, float]:
+    from websockets.asyncio.client import connect
+
+    proc, url = start_server(
+        SHIM_SERVER, "serve", "echo", "--port", "0", "--max-conversations", str(count + 10)
+    )
+    try:
+        await asyncio.sleep(0.3)
+        before = vm_rss_mb(proc.pid)
+        conns = []
+        for _ in range(count):
+            conns.append(await connect(url, compression=None, open_timeout=30))
+        health = url.replace("ws://", "http://") + "/healthz"
+        for _ in range(100):
+            with urllib.request.urlopen(health, timeout=5) as response:
+                if json.load(response)["conversations"] >= count:
+                    break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+        after = vm_rss_mb(proc.pid)
+        await asyncio.gather(*(ws.close() for ws in conns))
+        return before, after
+    finally:
+        stop_server(proc)
+
+
+def summarize(name: str, rate: float, latencies: list[float]) -> dict[str, float]:
+    p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+    print(f"  {name:<5} {rate:>9.0f} turns/s   p50 {p50:7.3f} ms   p99 {p99:7.3f} ms")
+    return {"rate": rate, "p50": p50, "p99": p99}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--turns", type=int, default=200, help="turns per client (saturation)")
+    parser.add_argument("--paced-turns", type=int, default=40, help="turns per client (paced)")
+    parser.add_argument("--pace-ms", type=float, default=50.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--idle", type=int, default=1000)
+    args = parser.parse_args()
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = args.idle * 2 + 256
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+
+    bare, bare_url = start_server(BARE_SERVER)
+    shim, shim_url = start_server(SHIM_SERVER, "serve", "echo", "--port", "0")
+    results: dict[str, dict[str, list]] = {
+        name: {"rate": [], "sat": [], "paced": []} for name in ("bare", "shim")
+    }
+    try:
+        for url in (bare_url, shim_url):  # warm-up
+            await drive(url, 20, None)
+        for _ in range(args.rounds):  # alternate, so drift hits both alike
+            for name, url in (("bare", bare_url), ("shim", shim_url)):
+                rate, lat = await drive(url, args.turns, None)
+                results[name]["rate"].append(rate)
+                results[name]["sat"].extend(lat)
+                _, paced = await drive(url, args.paced_turns, args.pace_ms / 1000)
+                results[name]["paced"].extend(paced)
+    finally:
+        stop_server(bare)
+        stop_server(shim)
+
+    print(
+        f"shim benchmark: {CLIENTS} concurrent conversations, echo agent, loopback, "
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+    )
+    print(
+        f"saturation ({args.turns} back-to-back turns per client, median of "
+        f"{args.rounds} rounds for turns/s):"
+    )
+    sat = {n: summarize(n, statistics.median(r["rate"]), r["sat"]) for n, r in results.items()}
+    print(f"paced (one turn every {args.pace_ms:g} ms per client, {args.paced_turns} turns):")
+    paced = {n: summarize(n, 0.0, r["paced"]) for n, r in results.items()}
+    ratio = sat["shim"]["rate"] / sat["bare"]["rate"]
+    added_p50 = paced["shim"]["p50"] - paced["bare"]["p50"]
+    added_p99 = paced["shim"]["p99"] - paced["bare"]["p99"]
+
+    def verdict(ok: bool) -> str:
+        return "ok" if ok else "MISSED"
+
+    print(
+        f"throughput ratio shim/bare: {ratio:.2f}   target >= {TARGET_THROUGHPUT_RATIO:.2f}"
+        f"   {verdict(ratio >= TARGET_THROUGHPUT_RATIO)}"
+    )
+    print(
+        f"added latency p50 (paced): {added_p50:.3f} ms   target <= {TARGET_ADDED_P50_MS} ms"
+        f"   {verdict(added_p50 <= TARGET_ADDED_P50_MS)}"
+    )
+    print(
+        f"added latency p99 (paced): {added_p99:.3f} ms   target <= {TARGET_ADDED_P99_MS} ms"
+        f"   {verdict(added_p99 <= TARGET_ADDED_P99_MS)}"
+    )
+    sat_p50 = sat["shim"]["p50"] - sat["bare"]["p50"]
+    sat_p99 = sat["shim"]["p99"] - sat["bare"]["p99"]
+    print(
+        f"added latency under saturation (queueing included): p50 {sat_p50:.3f} ms, "
+        f"p99 {sat_p99:.3f} ms"
+    )
+    if args.idle:
+        before, after = await idle_rss(args.idle)
+        print(
+            f"shim RSS: {before:.1f} MB at start, {after:.1f} MB with {args.idle} idle "
+            f"conversations   target < {TARGET_IDLE_RSS_MB:.0f} MB   "
+            f"{verdict(after < TARGET_IDLE_RSS_MB)}"
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
