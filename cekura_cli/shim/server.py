@@ -350,8 +350,8 @@ class ShimServer:
         """After the reader stopped: stop the worker, flush the transcript, close the agent."""
         worker = live.worker
         if worker is not None and not worker.done():
-            if live.conv.ended_by is EndedBy.AGENT:
-                await asyncio.wait([worker], timeout=AGENT_CLOSE_TIMEOUT_S)
+            # the connection is closed: nothing the worker still does can reach the
+            # tester, and the transcript save it may be in is shielded and shared
             worker.cancel()
             await asyncio.wait([worker])
         await self._save_once(live)

@@ -23,6 +23,14 @@ async def async_echo(history, context):
     return [history[-1]["content"]]
 
 
+async def tagged(history, context):
+    """Async: answers ``<run id>|<history length>|<text>`` (cross-talk detector)."""
+    if not history:
+        return None
+    await asyncio.sleep(0.001)
+    return f"{context.run_id}|{len(history)}|{history[-1]['content']}"
+
+
 def context_reporter(history, context):
     """Answers with what it knows about the session (ids, headers, env)."""
     if not history:
