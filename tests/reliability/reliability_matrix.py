@@ -141,11 +141,9 @@ def _trigger(rng: random.Random, endpoint: str, *, primary: bool) -> tuple[str, 
     return f"times={times}", times
 
 
-def _get_fault(
-    rng: random.Random, kind: Kind, budget: _Budget, *, primary: bool, endpoint: str | None = None
-) -> str | None:
-    """One GET fault of ``kind`` that fits the budget, or None."""
-    endpoint = endpoint or rng.choice(GET_ENDPOINTS)
+def _get_fault(rng: random.Random, kind: Kind, budget: _Budget, *, primary: bool) -> str | None:
+    """One GET fault of ``kind`` on a random endpoint that fits the budget, or None."""
+    endpoint = rng.choice(GET_ENDPOINTS)
     if kind is Kind.SLOW:
         delay = rng.choice((0.2, 0.3, 0.5, 1.0))
         trigger, count = _trigger(rng, endpoint, primary=primary)

@@ -7,8 +7,11 @@ every byte written is searched for any 8 characters in a row of either secret (a
 shows at most the last 4), and for their base64 form (see ``leaks``).
 
 Passing, failing, refused (wrong WebSocket secret) and rejected (wrong API key) runs,
-and ``cekura shim serve`` answering right and wrong secrets and ``GET /calls``, are
-clean. A hostile conversation that *says* the secrets is not (xfail, reported).
+and ``cekura shim serve`` answering right and wrong secrets and ``GET /calls``, must be
+clean; so must a hostile conversation in which the tester *says* both secrets and the
+agent repeats them (what an agent dumping its environment would produce), including
+the service's explanation that quotes the secret cut short. The last two leaked when
+this suite was written (see docs/RELIABILITY.md).
 """
 
 from __future__ import annotations
@@ -118,7 +121,7 @@ def test_a_refused_websocket_secret_leaks_neither_secret(sandbox, tmp_path: Path
     assert result.returncode == ExitCode.TEST_FAILURES, result.stderr
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["counts"]["errored"] == report["counts"]["total"]  # 1008 on every call
-    assert "1008" in json.dumps(report) or "secret" in json.dumps(report).lower()
+    assert all("1008" in run["reason"] for run in report["runs"])
     assert find_leaks(texts) == {}
 
 
@@ -228,22 +231,11 @@ def test_a_hostile_conversation_leaves_the_reports_masked(hostile_run: dict[str,
     assert API_KEY not in report and WEBSOCKET_SECRET not in report
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cekura_cli/redact.py masks whole secrets only: a service message that quotes a "
-    "secret cut short ('wss_S3cr3t_…') shows its first characters on stderr and in every "
-    "report",
-)
 def test_a_secret_cut_short_by_the_service_is_still_masked(hostile_run: dict[str, str]) -> None:
     reports = {k: v for k, v in hostile_run.items() if "transcripts" not in k}
     assert find_leaks(reports) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cekura_cli/shim/store.py writes transcripts (files and GET /calls) without "
-    "redact(): a conversation that says a registered secret stores it in clear",
-)
 def test_transcript_files_mask_secrets_said_in_the_conversation(
     hostile_run: dict[str, str],
 ) -> None:
