@@ -29,6 +29,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -59,6 +60,14 @@ asyncio.run(main())
 """
 
 SHIM_SERVER = "from cekura_cli.commands.shim import app; app()"
+
+# Informational: the same echo, but as a Python callable, so every turn takes the
+# general path (reader -> turn worker hand-off, timeout watchdog armed). The built-in
+# echo is a pure ("instant") agent that the reader answers inline.
+CALLABLE_ECHO = """
+async def echo(history, context):
+    return history[-1]["content"] if history else None
+"""
 
 
 def start_server(code: str, *args: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -156,10 +165,11 @@ async def idle_rss(count: int) -> tuple[float, float]:
         stop_server(proc)
 
 
-def summarize(name: str, rate: float, latencies: list[float]) -> dict[str, float]:
+def summarize(name: str, rate: float | None, latencies: list[float]) -> dict[str, float]:
     p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
-    print(f"  {name:<5} {rate:>9.0f} turns/s   p50 {p50:7.3f} ms   p99 {p99:7.3f} ms")
-    return {"rate": rate, "p50": p50, "p99": p99}
+    shown = f"{rate:>9.0f} turns/s   " if rate is not None else ""
+    print(f"  {name:<16} {shown}p50 {p50:7.3f} ms   p99 {p99:7.3f} ms")
+    return {"rate": rate or 0.0, "p50": p50, "p99": p99}
 
 
 async def main() -> None:
@@ -176,28 +186,34 @@ async def main() -> None:
     if soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
 
-    bare, bare_url = start_server(BARE_SERVER)
-    shim, shim_url = start_server(SHIM_SERVER, "serve", "echo", "--port", "0")
-    results: dict[str, dict[str, list]] = {
-        name: {"rate": [], "sat": [], "paced": []} for name in ("bare", "shim")
-    }
+    agent_file = Path(tempfile.mkdtemp()) / "bench_echo_agent.py"
+    agent_file.write_text(CALLABLE_ECHO)
+    servers: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
+    names = ("bare", "shim", "shim (callable)")
+    results: dict[str, dict[str, list]] = {n: {"rate": [], "sat": [], "paced": []} for n in names}
     try:
-        for url in (bare_url, shim_url):  # warm-up
+        servers["bare"] = start_server(BARE_SERVER)
+        servers["shim"] = start_server(SHIM_SERVER, "serve", "echo", "--port", "0")
+        servers["shim (callable)"] = start_server(
+            SHIM_SERVER, "serve", f"{agent_file}:echo", "--port", "0"
+        )
+        for _, url in servers.values():  # warm-up
             await drive(url, 20, None)
-        for _ in range(args.rounds):  # alternate, so drift hits both alike
-            for name, url in (("bare", bare_url), ("shim", shim_url)):
+        for _ in range(args.rounds):  # alternate, so drift hits all alike
+            for name, (_, url) in servers.items():
                 rate, lat = await drive(url, args.turns, None)
                 results[name]["rate"].append(rate)
                 results[name]["sat"].extend(lat)
                 _, paced = await drive(url, args.paced_turns, args.pace_ms / 1000)
                 results[name]["paced"].extend(paced)
     finally:
-        stop_server(bare)
-        stop_server(shim)
+        for proc, _ in servers.values():
+            stop_server(proc)
 
     print(
         f"shim benchmark: {CLIENTS} concurrent conversations, echo agent, loopback, "
-        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average "
+        f"{os.getloadavg()[0]:.2f} (other processes on the machine skew every figure)"
     )
     print(
         f"saturation ({args.turns} back-to-back turns per client, median of "
@@ -205,7 +221,7 @@ async def main() -> None:
     )
     sat = {n: summarize(n, statistics.median(r["rate"]), r["sat"]) for n, r in results.items()}
     print(f"paced (one turn every {args.pace_ms:g} ms per client, {args.paced_turns} turns):")
-    paced = {n: summarize(n, 0.0, r["paced"]) for n, r in results.items()}
+    paced = {n: summarize(n, None, r["paced"]) for n, r in results.items()}
     ratio = sat["shim"]["rate"] / sat["bare"]["rate"]
     added_p50 = paced["shim"]["p50"] - paced["bare"]["p50"]
     added_p99 = paced["shim"]["p99"] - paced["bare"]["p99"]
@@ -230,6 +246,13 @@ async def main() -> None:
     print(
         f"added latency under saturation (queueing included): p50 {sat_p50:.3f} ms, "
         f"p99 {sat_p99:.3f} ms"
+    )
+    general = sat["shim (callable)"]["rate"] / sat["bare"]["rate"]
+    added = {q: paced["shim (callable)"][q] - paced["bare"][q] for q in ("p50", "p99")}
+    print(
+        f"informational, echo as a Python callable (general turn path): throughput ratio "
+        f"{general:.2f}, added latency (paced) p50 {added['p50']:.3f} ms, "
+        f"p99 {added['p99']:.3f} ms"
     )
     if args.idle:
         before, after = await idle_rss(args.idle)

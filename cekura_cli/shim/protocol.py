@@ -9,8 +9,8 @@ Three jobs, all pure so they are tested by exact output:
   list, ``None``) into the wire messages of one agent turn, in protocol order:
   function call(s), their result(s), then at most one content message (or the
   ``end_call`` that replaces it). Bad entries are dropped and reported, never raised.
-- :func:`classify_message` names the kind of a server→service message, for the
-  sandbox tester and the tests.
+- :func:`classify_message` / :func:`parse_agent_frame` name and check a
+  server→service message, for the sandbox tester and the tests.
 
 Agent messages are plain JSON-ready dicts in wire format: on the hot path a turn is
 built once and sent as is, with no model objects in between.
@@ -107,6 +107,41 @@ def classify_message(obj: Any) -> MessageKind | None:
     if "metadata" in obj:
         return MessageKind.METADATA
     return None
+
+
+@dataclass(slots=True)
+class AgentFrame:
+    """One server→service frame as the tester sees it (used by the sandbox and tests)."""
+
+    kind: MessageKind | None  # None: not a protocol message (ignored by the service)
+    message: dict[str, Any] | None = None
+    reason: str | None = None
+
+
+def parse_agent_frame(data: str | bytes) -> AgentFrame:
+    """Parse one frame the shim (or any agent server) sent; never raises.
+
+    A content, metadata or end_call message must carry the right types (content a
+    string, metadata an object); tool messages need a ``data`` object with a name.
+    """
+    if not isinstance(data, str):
+        return AgentFrame(None, reason="binary frame")
+    try:
+        obj = json.loads(data)
+    except (ValueError, RecursionError):
+        return AgentFrame(None, reason="not JSON")
+    kind = classify_message(obj)
+    if kind is None:
+        return AgentFrame(None, reason="not a protocol message")
+    if "metadata" in obj and not isinstance(obj["metadata"], dict):
+        return AgentFrame(None, obj, reason="metadata is not an object")
+    if kind is MessageKind.CONTENT and not isinstance(obj["content"], str):
+        return AgentFrame(None, obj, reason="content is not a string")
+    if kind in (MessageKind.FUNCTION_CALL, MessageKind.FUNCTION_CALL_RESULT):
+        data_obj = obj.get("data")
+        if not isinstance(data_obj, dict) or not isinstance(data_obj.get("name"), str):
+            return AgentFrame(None, obj, reason="tool message without a data object and name")
+    return AgentFrame(kind, obj)
 
 
 @dataclass(slots=True)

@@ -42,6 +42,7 @@ class ShimConfig:
     drain_timeout_s: float = 10.0
     ping_interval_s: float | None = 20.0
     ping_timeout_s: float | None = 20.0
+    close_timeout_s: float = 10.0  # how long a closing handshake may take before abort
 
 
 def _url(host: str, port: int) -> str:
@@ -101,6 +102,7 @@ async def serve_shim(
             compression=None,  # short JSON chat frames: deflate costs CPU and ~100 KB/conn
             ping_interval=config.ping_interval_s,
             ping_timeout=config.ping_timeout_s,
+            close_timeout=config.close_timeout_s,
         )
     except OSError as exc:
         await agent.shutdown()

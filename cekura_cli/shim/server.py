@@ -6,14 +6,13 @@ answers, one tester turn at a time, in order, never dropping one. So a greeting 
 a first tester message may cross, the reader sees an ``end_call`` while the agent
 thinks, and the event loop keeps answering pings however slow the agent is.
 
-Everything websockets-specific (close codes, exceptions, HTTP responses) stays in
-this module; :mod:`.protocol`, :mod:`.session` and :mod:`.transcript` are pure.
+Everything websockets-specific (close codes, exceptions) stays here or in :mod:`.gate`
+(secret check, HTTP routes); :mod:`.protocol`, :mod:`.session`, :mod:`.transcript` are pure.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import sys
@@ -23,7 +22,6 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii as _encode_str
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
@@ -31,6 +29,7 @@ from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
 from cekura_cli.shim.adapters.base import Agent, AgentError, AgentSession
+from cekura_cli.shim.gate import SECRET_HEADER, UNAUTHORIZED, SecretCheck, http_route
 from cekura_cli.shim.protocol import FrameKind, parse_client_frame, plan_turn
 from cekura_cli.shim.session import Conversation, EndedBy
 from cekura_cli.shim.store import TranscriptStore
@@ -40,7 +39,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("cekura_cli.shim")
 
-SECRET_HEADER = "X-VOCERA-SECRET"
 RUN_ID_HEADER = "x-vocera-run-id"
 SCENARIO_ID_HEADER = "x-vocera-scenario-id"
 RESULT_ID_HEADER = "x-vocera-result-id"
@@ -48,7 +46,6 @@ RESULT_ID_HEADER = "x-vocera-result-id"
 FALLBACK_REPLY = "Sorry, I need a little more time. Could you say that again?"
 """Sent when the agent misses the per-turn timeout: better than silence."""
 
-UNAUTHORIZED = "Unauthorized"
 DRAIN_POLL_S = 0.01
 AGENT_CLOSE_TIMEOUT_S = 5.0
 
@@ -71,19 +68,6 @@ def _encode(message: dict[str, Any]) -> str:
         if type(text) is str:
             return '{"content": ' + _encode_str(text) + "}"
     return json.dumps(message)
-
-
-def _json_response(status: int, reason: str, payload: Any) -> Response:
-    body = json.dumps(payload).encode()
-    headers = Headers(
-        [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(body))),
-            ("Cache-Control", "no-store"),
-            ("Connection", "close"),
-        ]
-    )
-    return Response(status, reason, headers, body)
 
 
 @dataclass(eq=False)
@@ -119,7 +103,7 @@ class ShimServer:
     ) -> None:
         self.agent = agent
         self.store = store
-        self._secret = secret.encode("utf-8") if secret else None
+        self.check = SecretCheck(secret)
         self.max_conversations = max_conversations
         self.turn_timeout_s = turn_timeout_s
         self.live: dict[str, Live] = {}
@@ -130,54 +114,15 @@ class ShimServer:
 
     # -- HTTP: /healthz and /calls ------------------------------------------------
     def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        path, _, query = request.path.partition("?")
-        if path == "/healthz":
-            status = "draining" if self.closing else "ok"
-            return _json_response(200, "OK", {"status": status, "conversations": len(self.live)})
-        if path == "/calls":
-            if not self._authorized_call(request.headers.get_all("Authorization")):
-                response = _json_response(401, "Unauthorized", {"detail": UNAUTHORIZED})
-                response.headers["WWW-Authenticate"] = "Bearer"
-                return response
-            limit = None
-            values = parse_qs(query).get("limit")
-            if values:
-                try:
-                    limit = max(0, int(values[-1]))
-                except ValueError:
-                    return _json_response(400, "Bad Request", {"limit": ["must be an integer"]})
-            return _json_response(200, "OK", self.store.calls(limit))
-        return None  # go on with the WebSocket handshake
+        return http_route(request, check=self.check, health=self._health, calls=self.store.calls)
 
-    def _matches_secret(self, given: str) -> bool:
-        assert self._secret is not None
-        try:
-            raw = given.encode("latin-1")  # websockets decodes header bytes as ISO-8859-1
-        except UnicodeEncodeError:
-            return False
-        return hmac.compare_digest(raw, self._secret)
-
-    def _authorized_call(self, values: list[str]) -> bool:
-        if self._secret is None:
-            return True
-        if len(values) != 1:
-            return False
-        value = values[0].strip()
-        scheme, _, rest = value.partition(" ")
-        if scheme.lower() == "bearer" and rest:
-            value = rest.strip()
-        return self._matches_secret(value)
-
-    def _authorized_ws(self, headers: Headers) -> bool:
-        if self._secret is None:
-            return True
-        values = headers.get_all(SECRET_HEADER)
-        return len(values) == 1 and self._matches_secret(values[0])
+    def _health(self) -> dict[str, Any]:
+        return {"status": "draining" if self.closing else "ok", "conversations": len(self.live)}
 
     # -- WebSocket conversations -------------------------------------------------
     async def handler(self, ws: ServerConnection) -> None:
         headers = ws.request.headers if ws.request is not None else Headers()
-        if not self._authorized_ws(headers):
+        if not self.check.websocket_ok(headers):
             log.warning("connection refused: missing, wrong or repeated %s", SECRET_HEADER)
             await ws.close(CloseCode.POLICY_VIOLATION, UNAUTHORIZED)
             return

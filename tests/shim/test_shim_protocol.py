@@ -11,6 +11,7 @@ from cekura_cli.shim.protocol import (
     FrameKind,
     MessageKind,
     classify_message,
+    parse_agent_frame,
     parse_client_frame,
     plan_turn,
 )
@@ -143,3 +144,31 @@ def test_plan_turn_drops_bad_entries_and_says_why():
 def test_plan_turn_messages_are_json_serialisable():
     plan = plan_turn([CALL, RESULT, "x", {"metadata": {"k": "v"}}])
     assert [json.loads(json.dumps(m)) for m in plan.messages] == plan.messages
+
+
+@pytest.mark.parametrize(
+    ("data", "kind", "reason"),
+    [
+        ('{"content": "hi"}', MessageKind.CONTENT, None),
+        ('{"content": "hi", "metadata": {"a": 1}}', MessageKind.CONTENT, None),
+        ('{"metadata": {"a": 1}}', MessageKind.METADATA, None),
+        (json.dumps(CALL), MessageKind.FUNCTION_CALL, None),
+        (json.dumps(RESULT), MessageKind.FUNCTION_CALL_RESULT, None),
+        ('{"type": "end_call", "content": "bye"}', MessageKind.END_CALL, None),
+        ('{"content": 3}', None, "content is not a string"),
+        ('{"content": "x", "metadata": [1]}', None, "metadata is not an object"),
+        (
+            '{"role": "Function Call", "data": {}}',
+            None,
+            "tool message without a data object and name",
+        ),
+        ('{"hello": 1}', None, "not a protocol message"),
+        ("nope", None, "not JSON"),
+        (b"\x00", None, "binary frame"),
+    ],
+)
+def test_parse_agent_frame(data, kind, reason):
+    frame = parse_agent_frame(data)
+    assert (frame.kind, frame.reason) == (kind, reason)
+    if kind is not None:
+        assert frame.message == json.loads(data)

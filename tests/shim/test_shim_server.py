@@ -7,7 +7,10 @@ the suite; no test asserts on how long something took.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -71,6 +74,14 @@ def wait_for_calls(handle, count: int) -> list[dict]:
     raise AssertionError(f"expected {count} finished calls, got {handle.calls()}")
 
 
+def wait_until_idle(ws_url: str) -> None:
+    """Until the shim counts no open conversation (closing finishes after the client's)."""
+    deadline = time.monotonic() + UNIT
+    while http_get(ws_url.replace("ws://", "http://") + "/healthz")[1]["conversations"]:
+        assert time.monotonic() < deadline, "conversations still open"
+        time.sleep(0.01)
+
+
 def http_get(url: str, headers: dict | None = None) -> tuple[int, object]:
     request = urllib.request.Request(url, headers=headers or {})
     try:
@@ -128,19 +139,66 @@ def test_right_secret_any_header_case(name):
         asyncio.run(scenario(handle.url))
 
 
+class RawClient:
+    """A WebSocket client written by hand, to send header bytes no library would."""
+
+    def __init__(self, port: int, extra_headers: bytes = b"") -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=UNIT)
+        self.buffer = b""
+        key = base64.b64encode(os.urandom(16))
+        self.sock.sendall(
+            b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Key: " + key + b"\r\n"
+            b"Sec-WebSocket-Version: 13\r\n" + extra_headers + b"\r\n"
+        )
+        while b"\r\n\r\n" not in self.buffer:
+            self._fill()
+        response, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        assert response.startswith(b"HTTP/1.1 101"), response
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(4096)
+        assert chunk, "connection closed"
+        self.buffer += chunk
+
+    def _read(self, size: int) -> bytes:
+        while len(self.buffer) < size:
+            self._fill()
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
+
+    def send_text(self, text: str) -> None:
+        payload = text.encode()
+        assert len(payload) < 126
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + masked)
+
+    def recv_frame(self) -> tuple[int, bytes]:
+        """(opcode, payload) of the next frame from the server (short frames only)."""
+        head = self._read(2)
+        return head[0] & 0x0F, self._read(head[1] & 0x7F)
+
+    def __enter__(self) -> RawClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.sock.close()
+
+
 def test_non_ascii_secret_is_compared_on_bytes():
+    """The secret travels as UTF-8 bytes; websockets decodes them (ISO-8859-1 from 17,
+    ASCII + surrogateescape before): the shim compares the original bytes either way."""
     secret = "sécret-ünïcode-✓"
-    raw = secret.encode("utf-8").decode("latin-1")  # what goes on the wire, byte for byte
-
-    async def scenario(url):
-        async with connect(url, additional_headers={"X-VOCERA-SECRET": raw}) as ws:
-            await say(ws, "ok?")
-            assert await recv(ws) == {"content": "ok?"}
-        async with connect(url, additional_headers={"X-VOCERA-SECRET": secret[:6]}) as ws:
-            assert (await closed(ws))[0] == 1008
-
     with running(secret=secret) as handle:
-        asyncio.run(scenario(handle.url))
+        with RawClient(handle.port, b"X-VOCERA-SECRET: " + secret.encode() + b"\r\n") as ok:
+            ok.send_text('{"content": "ok?"}')
+            assert ok.recv_frame() == (0x1, b'{"content": "ok?"}')
+        wrong = b"X-VOCERA-SECRET: " + secret.encode()[:-1] + b"\r\n"
+        with RawClient(handle.port, wrong) as refused:
+            opcode, payload = refused.recv_frame()
+    assert opcode == 0x8  # close
+    assert payload == (1008).to_bytes(2, "big") + b"Unauthorized"
 
 
 def test_agent_gets_x_headers_and_ids_without_the_secret(tmp_path):
@@ -360,6 +418,7 @@ def test_max_conversations_refuses_the_extra_one():
             assert (await recv(a), await recv(b)) == ({"content": "a"}, {"content": "b"})
             async with connect(url) as c:
                 assert await closed(c) == (1013, "too many conversations")
+        await asyncio.to_thread(wait_until_idle, url)
         async with connect(url) as d:  # a slot is free again
             await say(d, "d")
             assert await recv(d) == {"content": "d"}
@@ -506,3 +565,21 @@ def test_bad_target_and_port_in_use_are_usage_errors():
         start_shim_in_thread(ShimConfig(target="nope", port=0))
     with running("echo") as handle, pytest.raises(UsageError, match="already in use"):
         start_shim_in_thread(ShimConfig(target="echo", port=handle.port))
+
+
+def test_a_peer_that_stops_answering_pings_is_recorded_as_timeout(tmp_path):
+    """A raw socket completes the handshake, then never reads: the keepalive gives up."""
+    options = {
+        "ping_interval_s": 0.05,
+        "ping_timeout_s": 0.05,
+        "close_timeout_s": 0.05,
+        "transcripts_dir": tmp_path,
+    }
+    with (
+        running("echo", **options) as handle,
+        RawClient(handle.port, b"X-VOCERA-RUN-ID: silent\r\n"),
+    ):
+        (call,) = wait_for_calls(handle, 1)
+    assert call["id"] == "silent"
+    doc = json.loads(next(tmp_path.iterdir()).read_text())
+    assert (doc["ended_by"], doc["reason"]) == ("timeout", "keepalive ping timeout")
