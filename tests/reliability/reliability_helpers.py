@@ -34,7 +34,6 @@ SANDBOX_CLOSE_DELAY_S = 0.2
 
 POST_RUN = "POST /test_framework/v1/scenarios/run_scenarios_text/"
 GET_RESULT = "GET /test_framework/v1/results/{id}/"
-GET_RUNS_BULK = "GET /test_framework/v1/runs/bulk/"
 POST_END_CALLS = "POST /test_framework/v1/results/{id}/end_calls/"
 UNFINISHED_RUN_STATUSES = frozenset({"pending", "in_progress", "evaluating"})
 
