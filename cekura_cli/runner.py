@@ -176,20 +176,26 @@ def wait_and_report(
     scenario_names: dict[int, str] | None = None,
     clock: Clock | None = None,
 ) -> ExitCode:
-    """Wait for ``result_id`` to finish (or the deadline / an interrupt), report, decide."""
-    from cekura_cli.orchestration.waiter import wait_for_result
-    from cekura_cli.reporting.progress import make_progress_display
+    """Wait for ``result_id`` to finish (or the deadline / an interrupt), report, decide.
 
+    The ``try`` opens before anything else, so an interrupt at any point after the run
+    was started reaches :func:`stop_and_report` and the calls are ended.
+    """
     clock = clock or Clock()
     deadline = started_at + options.timeout_s
-    client.deadline = deadline
-    url = links.result(result_id)
-    display = make_progress_display(ui.console, live=ui.live)
     result: Result | None = None
     timed_out = interrupted = False
-    with sigterm_as_interrupt():
-        display.start(result_id=result_id, result_url=url, total=None)
-        try:
+    display = None
+    url = links.dashboard_url
+    try:
+        from cekura_cli.orchestration.waiter import wait_for_result
+        from cekura_cli.reporting.progress import make_progress_display
+
+        url = links.result(result_id)
+        client.deadline = deadline
+        display = make_progress_display(ui.console, live=ui.live)
+        with sigterm_as_interrupt():
+            display.start(result_id=result_id, result_url=url, total=None)
             result = wait_for_result(
                 lambda: client.get_result(result_id),
                 deadline=deadline,
@@ -199,22 +205,23 @@ def wait_and_report(
                 sleep=clock.sleep,
                 on_progress=display.update,
             )
-        except WaitTimeout as exc:
-            timed_out = True
-            result = getattr(exc, "last_result", None)
-        except KeyboardInterrupt:
-            interrupted = True
-        except ServiceError as exc:
-            if clock.monotonic() < deadline and not exc.stopped_by_deadline:
-                display.stop()
-                exc.hint = exc.hint or (
-                    f"the run goes on at {url}; attach again with 'cekura wait {result_id}'"
-                )
-                raise
-            timed_out = True  # the retries were cut short by the deadline
-        finally:
+    except WaitTimeout as exc:
+        timed_out = True
+        result = getattr(exc, "last_result", None)
+    except KeyboardInterrupt:
+        interrupted = True
+    except ServiceError as exc:
+        if clock.monotonic() < deadline and not exc.stopped_by_deadline:
+            exc.hint = exc.hint or (
+                f"the run goes on at {url}; attach again with 'cekura wait {result_id}'"
+            )
+            raise
+        timed_out = True  # the retries were cut short by the deadline
+    finally:
+        if display is not None:
             display.stop()
 
+    with sigterm_as_interrupt():
         if timed_out or interrupted:
             return stop_and_report(
                 client,

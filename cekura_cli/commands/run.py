@@ -211,11 +211,8 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
                     ui=ui,
                 )
             )
-        with deferred_interrupts() as interrupt:  # a sent start request is seen through
-            result = client.start_text_run(request.body([s.id for s in scenarios]))
-        url = links.result(result.id)
-        total = len(result.runs) or len(scenarios) * request.runs_per_scenario()
-        ui.info(f"cekura: started result {result.id} ({total} runs): {url}")
+        result = None
+        names = {s.id: s.display_name for s in scenarios}
         wait_options = WaitOptions(
             timeout_s=settings.timeout,
             report=ReportOptions(
@@ -224,24 +221,33 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
                 junit_path=args.junit_xml,
             ),
         )
-        names = {s.id: s.display_name for s in scenarios}
-        if interrupt.signalled:
+        try:
+            with deferred_interrupts() as interrupt:  # a sent start request is seen through
+                result = client.start_text_run(request.body([s.id for s in scenarios]))
+            if interrupt.signalled:
+                raise KeyboardInterrupt
+            total = len(result.runs) or len(scenarios) * request.runs_per_scenario()
+            ui.info(f"cekura: started result {result.id} ({total} runs): {links.result(result.id)}")
+            if args.no_wait:
+                ui.stdout.write(f"{result.id}\n")
+                ui.stdout.flush()
+                return ExitCode.OK
+        except KeyboardInterrupt:
+            if result is None:
+                raise
+            # From the moment the result exists, an interrupt ends its calls.
             return stop_and_report(
                 client,
                 result.id,
                 result,
                 wait_options,
                 ui=ui,
-                url=url,
+                url=links.result(result.id),
                 timed_out=False,
                 clock=Clock(),
                 started_at=args.started_at,
                 scenario_names=names,
             )
-        if args.no_wait:
-            ui.stdout.write(f"{result.id}\n")
-            ui.stdout.flush()
-            return ExitCode.OK
         return wait_and_report(
             client,
             result.id,

@@ -97,12 +97,6 @@ def test_signal_during_the_start_post_ends_the_result_it_created(
     assert json.loads((tmp_path / "r.json").read_text())["interrupted"] is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cekura_cli/commands/run.py execute(): between the end of deferred_interrupts() "
-    "and the try in runner.wait_and_report (the 'started result' line, lazy imports of the "
-    "waiter and progress display) a KeyboardInterrupt escapes without end_calls",
-)
 def test_an_interrupt_just_after_the_start_still_ends_the_calls(
     sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
