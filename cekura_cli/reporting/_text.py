@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from cekura_cli.redact import redact
-from cekura_cli.reporting.model import Outcome, RunReport
+from cekura_cli.reporting.model import Outcome, ResultReport, RunReport
 
 # C0 controls except tab and newline, DEL and the C1 controls: they move the cursor,
 # recolour or retitle a terminal. With U+FFFE/U+FFFF and lone surrogates these are
@@ -130,11 +130,10 @@ def format_elapsed(seconds: float | None) -> str:
     return f"{secs}s"
 
 
-def verdict_line(
-    *, verdict: str, passed: int, total: int, pass_rate: float, min_pass_rate: float
-) -> str:
+def verdict_line(report: ResultReport) -> str:
     """``FAILED: 7/10 passed (70.0%, needs 100%)`` — shared by the console and summary."""
+    counts = report.counts
     return (
-        f"{verdict.upper()}: {passed}/{total} passed "
-        f"({percent(pass_rate)}, needs {threshold_percent(min_pass_rate)})"
+        f"{report.verdict.value.upper()}: {counts.passed}/{counts.total} passed "
+        f"({percent(report.pass_rate)}, needs {threshold_percent(report.min_pass_rate)})"
     )

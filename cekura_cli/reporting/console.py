@@ -61,14 +61,7 @@ def render_summary(report: ResultReport, console: Console) -> None:
         console.print(_full_table(report, width=console.width))
     else:
         console.print(Text("No runs in this result."))
-    counts = report.counts
-    line = verdict_line(
-        verdict=report.verdict.value,
-        passed=counts.passed,
-        total=counts.total,
-        pass_rate=report.pass_rate,
-        min_pass_rate=report.min_pass_rate,
-    )
+    line = verdict_line(report)
     style = "bold green" if report.verdict is Verdict.PASSED else "bold red"
     verdict = Text(line, style=style)
     verdict.append(f" — {clean(report.result_url)}", style="")

@@ -148,20 +148,14 @@ def _transcript_block(run: RunReport) -> str:
 
 def _summary_head(report: ResultReport) -> Iterator[str]:
     icon = "✅" if report.verdict is Verdict.PASSED else "❌"
-    counts = report.counts
-    line = verdict_line(
-        verdict=report.verdict.value,
-        passed=counts.passed,
-        total=counts.total,
-        pass_rate=report.pass_rate,
-        min_pass_rate=report.min_pass_rate,
-    )
+    line = verdict_line(report)
     yield f"## {icon} Cekura — {html.escape(line, quote=False)}\n\n"
     title = _cell(report.name) or f"result {report.result_id}"
     yield f"**[{title}]({_url(report.result_url)})** · status `{_cell(report.status)}`"
     if report.elapsed_s is not None:
         yield f" · {format_elapsed(report.elapsed_s)}"
     yield "\n\n"
+    counts = report.counts
     yield (
         f"| total | passed | failed | errored |\n|---:|---:|---:|---:|\n"
         f"| {counts.total} | {counts.passed} | {counts.failed} | {counts.errored} |\n\n"
