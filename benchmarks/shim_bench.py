@@ -133,6 +133,12 @@ async def drive(url: str, turns: int, pace_s: float | None) -> tuple[float, list
     return CLIENTS * turns / elapsed, latencies
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (from /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def vm_rss_mb(pid: int) -> float:
     text = Path(f"/proc/{pid}/status").read_text()
     kb = int(re.search(r"VmRSS:\s+(\d+)", text).group(1))  # type: ignore[union-attr]
@@ -177,7 +183,7 @@ async def main() -> None:
     parser.add_argument("--turns", type=int, default=200, help="turns per client (saturation)")
     parser.add_argument("--paced-turns", type=int, default=40, help="turns per client (paced)")
     parser.add_argument("--pace-ms", type=float, default=50.0)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--idle", type=int, default=1000)
     args = parser.parse_args()
 
@@ -190,7 +196,9 @@ async def main() -> None:
     agent_file.write_text(CALLABLE_ECHO)
     servers: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
     names = ("bare", "shim", "shim (callable)")
-    results: dict[str, dict[str, list]] = {n: {"rate": [], "sat": [], "paced": []} for n in names}
+    results: dict[str, dict[str, list]] = {
+        n: {"rate": [], "sat": [], "paced": [], "cpu_us": []} for n in names
+    }
     try:
         servers["bare"] = start_server(BARE_SERVER)
         servers["shim"] = start_server(SHIM_SERVER, "serve", "echo", "--port", "0")
@@ -200,8 +208,11 @@ async def main() -> None:
         for _, url in servers.values():  # warm-up
             await drive(url, 20, None)
         for _ in range(args.rounds):  # alternate, so drift hits all alike
-            for name, (_, url) in servers.items():
+            for name, (proc, url) in servers.items():
+                cpu_before = cpu_seconds(proc.pid)
                 rate, lat = await drive(url, args.turns, None)
+                cpu_used = cpu_seconds(proc.pid) - cpu_before
+                results[name]["cpu_us"].append(cpu_used / (CLIENTS * args.turns) * 1e6)
                 results[name]["rate"].append(rate)
                 results[name]["sat"].extend(lat)
                 _, paced = await drive(url, args.paced_turns, args.pace_ms / 1000)
@@ -222,7 +233,20 @@ async def main() -> None:
     sat = {n: summarize(n, statistics.median(r["rate"]), r["sat"]) for n, r in results.items()}
     print(f"paced (one turn every {args.pace_ms:g} ms per client, {args.paced_turns} turns):")
     paced = {n: summarize(n, None, r["paced"]) for n, r in results.items()}
-    ratio = sat["shim"]["rate"] / sat["bare"]["rate"]
+    # paired per round (bare and shim measured back to back), so that load from other
+    # processes, which drifts over a run, cancels out as far as it can
+    pairs = zip(results["shim"]["rate"], results["bare"]["rate"], strict=True)
+    ratios = [s / b for s, b in pairs]
+    ratio = statistics.median(ratios)
+    cpu = {n: statistics.median(r["cpu_us"]) for n, r in results.items()}
+    print(
+        "server CPU per turn (median): "
+        + ", ".join(f"{n} {c:.1f} us" for n, c in cpu.items())
+        + f"; bare/shim {cpu['bare'] / cpu['shim']:.2f}"
+    )
+    print(
+        f"throughput ratio per round: {', '.join(f'{r:.2f}' for r in ratios)} (median {ratio:.2f})"
+    )
     added_p50 = paced["shim"]["p50"] - paced["bare"]["p50"]
     added_p99 = paced["shim"]["p99"] - paced["bare"]["p99"]
 

@@ -69,6 +69,7 @@ def serve(
     """
     import asyncio
     import contextlib
+    import gc
     import logging
     import signal
 
@@ -116,6 +117,11 @@ def serve(
                     signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
         await serve_shim(config, ready=announce, stop=stop, agent=agent)
 
+    # Everything imported so far lives as long as the process: move it out of the
+    # garbage collector's way, so full collections (which pause every conversation)
+    # only walk what serving creates.
+    gc.collect()
+    gc.freeze()
     asyncio.run(main())
     sys.stderr.write("cekura shim: stopped\n")
     return ExitCode.OK

@@ -50,6 +50,18 @@ class ClientFrame:
 
 
 _BINARY = ClientFrame(FrameKind.IGNORED, reason="binary frame")
+_scan_json = json.JSONDecoder().scan_once  # the C scanner, without json.loads' wrappers
+
+
+def _loads(data: str) -> Any:
+    """``json.loads(data)``, faster for the compact frames the service sends."""
+    try:
+        obj, end = _scan_json(data, 0)
+    except StopIteration:
+        return json.loads(data)  # leading whitespace, or invalid: let json say which
+    if end != len(data):
+        return json.loads(data)  # trailing whitespace or garbage
+    return obj
 
 
 def parse_client_frame(data: str | bytes) -> ClientFrame:
@@ -57,7 +69,7 @@ def parse_client_frame(data: str | bytes) -> ClientFrame:
     if not isinstance(data, str):
         return _BINARY
     try:
-        obj = json.loads(data)
+        obj = _loads(data)
     except (ValueError, RecursionError):
         return ClientFrame(FrameKind.IGNORED, reason="not JSON")
     if not isinstance(obj, dict):

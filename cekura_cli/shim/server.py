@@ -171,6 +171,8 @@ class ShimServer:
         try:
             async for data in live.ws:
                 frame = parse_client_frame(data)
+                if conv.ended:
+                    continue  # e.g. after the agent's end_call, until the close completes
                 if frame.kind is FrameKind.TURN:
                     text: str = frame.content  # type: ignore[assignment]
                     arrived = conv.tester_said(text)
@@ -314,10 +316,9 @@ class ShimServer:
     async def _save(self, conv: Conversation) -> None:
         if not conv.ended:
             conv.end(EndedBy.DISCONNECT, "closed")
-        if self.store.directory is None:
-            self.store.save(conv)  # memory only: cheap, no thread hop
-        else:
-            await asyncio.to_thread(self.store.save, conv)
+        self.store.record(conv)
+        if self.store.directory is not None:
+            await asyncio.to_thread(self.store.write, conv)  # build + mask + fsync off-loop
         log.info("conversation %s ended by %s (%s)", conv.id, conv.ended_by, conv.end_reason)
 
     # -- shutdown -----------------------------------------------------------------

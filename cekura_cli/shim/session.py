@@ -47,6 +47,16 @@ class Entry:
     data: dict[str, Any] | None = None
 
 
+RawEntry = tuple[str, str, float, float, Any]
+"""How a conversation keeps its lines: ``(role value, content, start_s, end_s, data)``.
+
+Plain tuples of strings and floats, not :class:`Entry` objects, because CPython stops
+tracking such tuples in the garbage collector: a thousand finished long transcripts
+kept for ``/calls`` then add nothing to the full collections that would otherwise
+pause every live conversation for tens of milliseconds.
+"""
+
+
 # The history an agent sees uses chat-completion style roles.
 HISTORY_ROLES: dict[Role, str] = {
     Role.TESTER: "user",
@@ -91,6 +101,10 @@ class SessionContext:
         return out
 
 
+TESTER = Role.TESTER.value
+AGENT = Role.AGENT.value
+
+
 class Conversation:
     """The state of one conversation: entries, merged metadata, and how it ended."""
 
@@ -115,8 +129,9 @@ class Conversation:
             result_id=result_id,
             headers=headers or {},
         )
-        self.entries: list[Entry] = []
+        self.raw_entries: list[RawEntry] = []
         self.ended_by: EndedBy | None = None
+        self.ended = False  # a plain attribute: read several times per turn
         self.end_reason: str | None = None
         self.duration_s: float | None = None
 
@@ -126,12 +141,13 @@ class Conversation:
         return self.context.conversation_id
 
     @property
-    def metadata(self) -> dict[str, Any]:
-        return self.context.metadata
+    def entries(self) -> list[Entry]:
+        """The transcript lines as :class:`Entry` objects (built on each call)."""
+        return [Entry(Role(r[0]), r[1], r[2], r[3], r[4]) for r in self.raw_entries]
 
     @property
-    def ended(self) -> bool:
-        return self.ended_by is not None
+    def metadata(self) -> dict[str, Any]:
+        return self.context.metadata
 
     def now(self) -> float:
         """Seconds since the conversation started."""
@@ -141,7 +157,7 @@ class Conversation:
     def tester_said(self, text: str, at_s: float | None = None) -> float:
         """Record a tester message (when it arrived); returns that time."""
         t = self._clock() - self.started_loop if at_s is None else at_s
-        self.entries.append(Entry(Role.TESTER, text, t, t))
+        self.raw_entries.append((TESTER, text, t, t, None))
         return t
 
     def tester_turn_taken(self, text: str) -> None:
@@ -151,6 +167,12 @@ class Conversation:
     def agent_sent(self, messages: list[Message], started_s: float, sent_s: float) -> None:
         """Record one agent turn (already in protocol order) and merge its metadata."""
         history = self.context.history
+        if len(messages) == 1 and len(messages[0]) == 1:  # the common turn: one plain text
+            text = messages[0].get("content")
+            if type(text) is str:
+                self.raw_entries.append((AGENT, text, started_s, sent_s, None))
+                history.append({"role": "assistant", "content": text})
+                return
         for msg in messages:
             meta = msg.get("metadata")
             if meta:
@@ -158,12 +180,12 @@ class Conversation:
             role = msg.get("role")
             if role in (FUNCTION_CALL, FUNCTION_CALL_RESULT):
                 data = msg["data"]
-                self.entries.append(Entry(Role(role), "", sent_s, sent_s, data))
+                self.raw_entries.append((role, "", sent_s, sent_s, data))
                 history.append({"role": HISTORY_ROLES[Role(role)], "content": "", "data": data})
                 continue
             text = msg.get("content")
             if isinstance(text, str):
-                self.entries.append(Entry(Role.AGENT, text, started_s, sent_s))
+                self.raw_entries.append((AGENT, text, started_s, sent_s, None))
                 history.append({"role": "assistant", "content": text})
             if msg.get("type") == END_CALL:
                 self.end(EndedBy.AGENT, "end_call")
@@ -173,6 +195,7 @@ class Conversation:
         if self.ended_by is not None:
             return False
         self.ended_by = by
+        self.ended = True
         self.end_reason = reason
         self.duration_s = self.now()
         return True

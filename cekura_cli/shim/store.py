@@ -60,11 +60,18 @@ def write_json_atomic(path: Path, document: Any) -> None:
 
 
 class TranscriptStore:
-    """Keeps finished conversations for ``GET /calls`` and writes their files."""
+    """Keeps finished conversations for ``GET /calls`` and writes their files.
+
+    Recording a conversation is O(1) and happens on the event loop; building its
+    documents (and masking secrets in them) happens in :meth:`write`, off the loop,
+    or lazily, once, when ``/calls`` first asks for it. So a burst of conversations
+    ending together never stalls the ones still talking.
+    """
 
     def __init__(self, directory: Path | None, *, keep: int = CALLS_KEPT) -> None:
         self.directory = directory
-        self._calls: deque[dict[str, Any]] = deque(maxlen=keep)
+        # [conversation, its provider-format call once built]
+        self._finished: deque[list[Any]] = deque(maxlen=keep)
         self._lock = threading.Lock()
         self.written: list[Path] = []
 
@@ -73,11 +80,13 @@ class TranscriptStore:
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
 
-    def save(self, conv: Conversation) -> Path | None:
-        """Remember ``conv`` and write its file (blocking: call it off the event loop)."""
-        call = redact_tree(provider_call(conv))
+    def record(self, conv: Conversation) -> None:
+        """Remember a finished conversation for ``/calls`` (cheap; on the event loop)."""
         with self._lock:
-            self._calls.append(call)
+            self._finished.append([conv, None])
+
+    def write(self, conv: Conversation) -> Path | None:
+        """Write ``conv``'s transcript file (blocking: call it off the event loop)."""
         if self.directory is None:
             return None
         path = self.directory / transcript_filename(conv)
@@ -90,10 +99,20 @@ class TranscriptStore:
             self.written.append(path)
         return path
 
+    def save(self, conv: Conversation) -> Path | None:
+        """:meth:`record` and :meth:`write` in one go (blocking)."""
+        self.record(conv)
+        return self.write(conv)
+
     def calls(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """Finished conversations, provider format, most recent last."""
+        """Finished conversations, provider format, secrets masked, most recent last."""
         with self._lock:
-            calls = list(self._calls)
+            items = list(self._finished)
         if limit is not None and limit >= 0:
-            calls = calls[len(calls) - limit :] if limit else []
-        return calls
+            items = items[len(items) - limit :] if limit else []
+        out = []
+        for item in items:
+            if item[1] is None:  # built once; a finished conversation no longer changes
+                item[1] = redact_tree(provider_call(item[0]))
+            out.append(item[1])
+        return out
