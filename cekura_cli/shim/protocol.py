@@ -212,7 +212,7 @@ def plan_turn(raw: Any) -> TurnPlan:
 
     Rules (documented in docs/shim.md):
 
-    - ``None`` / ``""`` / ``[]``: nothing to send.
+    - ``None`` / ``""`` / ``[]``: nothing to send (an explicit ``{"content": ""}`` is sent).
     - a string is a content message; a dict is one message; a list holds strings/dicts.
     - function calls come first, then function call results, each group in the order
       the agent gave them; tool ``arguments``/``result`` objects are JSON-encoded.
@@ -257,8 +257,8 @@ def plan_turn(raw: Any) -> TurnPlan:
             text = _text(item.get("content"))
             if text is None:
                 problems.append("content that is not text dropped")
-            elif text:
-                contents.append(text)
+            else:
+                contents.append(text)  # an explicit {"content": ""} is sent as such
         elif kind is MessageKind.END_CALL:
             end_call = True
             text = _text(item.get("content"))
@@ -275,7 +275,8 @@ def plan_turn(raw: Any) -> TurnPlan:
     messages: list[Message] = calls + results if (calls or results) else []
     if end_content is not None:
         contents.append(end_content)
-    text = CONTENT_JOINER.join(contents) if contents else None
+    said = [c for c in contents if c]
+    text = CONTENT_JOINER.join(said) if said else ("" if contents else None)
     if end_call:
         last: Message = {"type": END_CALL}
         if text is not None:

@@ -73,6 +73,11 @@ def test_plan_turn_nothing(raw):
     assert not plan.has_content
 
 
+def test_plan_turn_explicit_empty_content_is_sent():
+    assert plan_turn({"content": ""}).messages == [{"content": ""}]
+    assert plan_turn([{"content": ""}, "b"]).messages == [{"content": "b"}]
+
+
 def test_plan_turn_string_and_dict():
     assert plan_turn("hello").messages == [{"content": "hello"}]
     assert plan_turn({"content": "hello"}).messages == [{"content": "hello"}]
