@@ -168,19 +168,17 @@ class ShimServer:
         # An instant session (pure, never suspends: the built-ins) is answered right here
         # when the worker is idle: no hand-off, same order, nothing to time out.
         instant = getattr(session, "instant", False) is True
+        turn = FrameKind.TURN
         try:
             async for data in live.ws:
                 frame = parse_client_frame(data)
                 if conv.ended:
                     continue  # e.g. after the agent's end_call, until the close completes
-                if frame.kind is FrameKind.TURN:
+                if frame.kind is turn:
                     text: str = frame.content  # type: ignore[assignment]
                     arrived = conv.tester_said(text)
-                    if instant and live.wakeup is not None and not pending and not conv.ended:
-                        conv.tester_turn_taken(text)
-                        await self._agent_turn(
-                            live, session.on_message(text, conv.context), FALLBACK_REPLY, arrived
-                        )
+                    if instant and live.wakeup is not None and not pending:
+                        await self._answer_inline(live, text, arrived)
                         continue
                     pending.append(text)
                     live.busy = True
@@ -240,23 +238,14 @@ class ShimServer:
                     if live.turn_task is not None:
                         live.turn_task.cancel()  # lands inside the agent await (see below)
 
-    async def _agent_turn(
-        self,
-        live: Live,
-        answer: Awaitable[Any],
-        fallback: str | None,
-        instant_at: float | None = None,
-    ) -> None:
-        """Await one agent answer (bounded unless instant) and send it in protocol order."""
-        conv, ws = live.conv, live.ws
-        if instant_at is None:
-            started = conv.now()
-            # The deadline is set only while this coroutine is suspended in `await
-            # answer`, so a watchdog cancel can only interrupt the agent, never a send.
-            live.turn_deadline = conv.started_loop + started + self.turn_timeout_s
-            live.turn_task = asyncio.current_task()
-        else:
-            started = instant_at  # never suspends: nothing to time out
+    async def _agent_turn(self, live: Live, answer: Awaitable[Any], fallback: str | None) -> None:
+        """Await one agent answer, bounded by the turn timeout, and send it."""
+        conv = live.conv
+        started = conv.now()
+        # The deadline is set only while this coroutine is suspended in `await answer`,
+        # so a watchdog cancel can only interrupt the agent, never a send.
+        live.turn_deadline = conv.started_loop + started + self.turn_timeout_s
+        live.turn_task = asyncio.current_task()
         try:
             raw = await answer
         except asyncio.CancelledError:
@@ -273,14 +262,33 @@ class ShimServer:
                 return
             raw = fallback
         except Exception as exc:  # AgentError, or a bug in user code: end this call only
-            detail = str(exc) if isinstance(exc, AgentError) else type(exc).__name__
-            log.error("conversation %s: agent failed: %s", conv.id, detail)
-            if conv.end(EndedBy.AGENT, f"agent error: {detail}"):
-                await self._save_once(live)
-                await ws.close(CloseCode.INTERNAL_ERROR, "agent error")
+            await self._agent_failed(live, exc)
             return
         finally:
             live.turn_deadline = live.turn_task = None
+        await self._send_turn(live, raw, started)
+
+    async def _answer_inline(self, live: Live, text: str, arrived: float) -> None:
+        """An instant agent's turn, in the reader: no hand-off, no deadline to arm, and
+        the usual reply (one plain text) goes out without building a turn plan."""
+        conv = live.conv
+        conv.tester_turn_taken(text)
+        try:
+            raw = await live.session.on_message(text, conv.context)
+        except Exception as exc:
+            await self._agent_failed(live, exc)
+            return
+        if type(raw) is dict and len(raw) == 1:
+            reply = raw.get("content")
+            if type(reply) is str:
+                await live.ws.send('{"content": ' + _encode_str(reply) + "}")
+                conv.agent_said(reply, arrived, conv.now())
+                return
+        await self._send_turn(live, raw, arrived)
+
+    async def _send_turn(self, live: Live, raw: Any, started: float) -> None:
+        """Send an agent's answer in protocol order, record it, honour its end_call."""
+        conv, ws = live.conv, live.ws
         plan = plan_turn(raw)
         for problem in plan.problems:
             log.warning("conversation %s: %s", conv.id, problem)
@@ -292,6 +300,15 @@ class ShimServer:
         if plan.ends_call:
             await self._save_once(live)  # flush first, then close normally
             await ws.close(CloseCode.NORMAL_CLOSURE)
+
+    async def _agent_failed(self, live: Live, exc: Exception) -> None:
+        """The agent raised: end this conversation only (recorded as the agent's doing)."""
+        conv = live.conv
+        detail = str(exc) if isinstance(exc, AgentError) else type(exc).__name__
+        log.error("conversation %s: agent failed: %s", conv.id, detail)
+        if conv.end(EndedBy.AGENT, f"agent error: {detail}"):
+            await self._save_once(live)
+            await live.ws.close(CloseCode.INTERNAL_ERROR, "agent error")
 
     async def _finish(self, live: Live) -> None:
         """After the reader stopped: stop the worker, flush the transcript, close the agent."""
@@ -307,6 +324,8 @@ class ShimServer:
             await _bounded(live.session.close(), AGENT_CLOSE_TIMEOUT_S)
         except Exception as exc:
             log.warning("conversation %s: agent close failed: %s", live.conv.id, exc)
+        # the agent is done with it; the kept transcript does not need it
+        live.conv.context.history = []
 
     async def _save_once(self, live: Live) -> None:
         if live.saved is None:

@@ -164,15 +164,14 @@ class Conversation:
         """The agent is about to answer this tester message: add it to its history."""
         self.context.history.append({"role": "user", "content": text})
 
+    def agent_said(self, text: str, started_s: float, sent_s: float) -> None:
+        """Record an agent turn that was one plain content message (the common case)."""
+        self.raw_entries.append((AGENT, text, started_s, sent_s, None))
+        self.context.history.append({"role": "assistant", "content": text})
+
     def agent_sent(self, messages: list[Message], started_s: float, sent_s: float) -> None:
         """Record one agent turn (already in protocol order) and merge its metadata."""
         history = self.context.history
-        if len(messages) == 1 and len(messages[0]) == 1:  # the common turn: one plain text
-            text = messages[0].get("content")
-            if type(text) is str:
-                self.raw_entries.append((AGENT, text, started_s, sent_s, None))
-                history.append({"role": "assistant", "content": text})
-                return
         for msg in messages:
             meta = msg.get("metadata")
             if meta:
