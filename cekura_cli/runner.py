@@ -25,6 +25,8 @@ from cekura_cli.errors import (
     AuthError,
     CekuraError,
     NoScenariosError,
+    NotFoundError,
+    RequestRejected,
     ServiceError,
     UsageError,
     WaitTimeout,
@@ -239,7 +241,7 @@ def wait_and_report(
         assert result is not None
         client.deadline = clock.monotonic() + FINAL_FETCH_BUDGET_S
         try:
-            runs = client.get_runs(result.run_ids) if result.run_ids else []
+            runs = read_run_details(client, result, ui=ui)
         except KeyboardInterrupt:
             # The result has finished, so no call is left to end: report what we have.
             ui.info("cekura: interrupted while reading the run details; reporting what is known")
@@ -258,6 +260,22 @@ def wait_and_report(
     report = _build(result, runs, options, url, clock, started_at, scenario_names)
     emit_reports(report, options.report, ui=ui)
     return ExitCode(report.exit_code)
+
+
+def read_run_details(client: CekuraClient, result: Result, *, ui: Ui) -> list[Run]:
+    """Per-run details from ``runs/bulk``; the result's own run summaries if it is refused.
+
+    A service that does not offer the bulk read (404, or 400 for the query) still gets a
+    verdict from the summaries in the result detail; auth and transport failures do not
+    degrade silently.
+    """
+    if not result.run_ids:
+        return []
+    try:
+        return client.get_runs(result.run_ids)
+    except (NotFoundError, RequestRejected) as exc:
+        ui.info(f"cekura: could not read the run details ({exc}); using the result's summaries")
+        return list(result.runs)
 
 
 def stop_and_report(

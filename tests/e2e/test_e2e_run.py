@@ -225,3 +225,16 @@ def test_scenarios_list_resolves_the_selection(sandbox, tmp_path: Path) -> None:
     excluded = [s for s in scenarios if "smoke-test" in s["tags"]]
     for scenario in excluded:
         assert scenario["name"] not in table.stdout
+
+
+def test_a_service_without_the_bulk_read_is_judged_from_the_result_summaries(
+    sandbox, echo_url: str, tmp_path: Path
+) -> None:
+    handle = sandbox(agent_url=echo_url, faults=["GET runs_bulk:404"])
+    result = run_cli(
+        ["run", "-t", "critical", "--json", "-"], cli_environment(handle.url), tmp_path
+    )
+    assert result.returncode == ExitCode.TEST_FAILURES, result.stderr
+    report = json.loads(result.stdout)
+    assert report["counts"]["total"] == report["counts"]["failed"] > 0
+    assert "using the result's summaries" in result.stderr
