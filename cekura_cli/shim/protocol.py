@@ -184,8 +184,11 @@ def _json_string(value: Any) -> str:
         return "{}"
     try:
         return json.dumps(value)
-    except (TypeError, ValueError):
-        return json.dumps(str(value))
+    except (TypeError, ValueError, RecursionError):
+        try:
+            return json.dumps(str(value))
+        except RecursionError:  # str() of a structure nested deeper than repr can go
+            return json.dumps("<unserialisable value>")
 
 
 def _tool_data(

@@ -27,6 +27,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 from cekura_cli.shim.adapters.base import Agent, AgentError, AgentSession
 from cekura_cli.shim.gate import SECRET_HEADER, UNAUTHORIZED, SecretCheck, http_route
@@ -174,6 +175,13 @@ class ShimServer:
                 frame = parse_client_frame(data)
                 if conv.ended:
                     continue  # e.g. after the agent's end_call, until the close completes
+                if live.ws.state is not State.OPEN:
+                    # Closing (e.g. 1009 after an oversized frame): frames still buffered
+                    # are recorded, but an answer could never arrive; sending one would
+                    # only wait for the close to finish.
+                    if frame.kind is turn:
+                        conv.tester_said(frame.content)  # type: ignore[arg-type]
+                    continue
                 if frame.kind is turn:
                     text: str = frame.content  # type: ignore[assignment]
                     arrived = conv.tester_said(text)
@@ -217,6 +225,8 @@ class ShimServer:
                 await self._agent_turn(live, session.on_message(text, context), FALLBACK_REPLY)
         except ConnectionClosed:
             pass
+        except Exception as exc:  # a bug on our side of a turn must not leave the call mute
+            await self._agent_failed(live, exc)
         finally:
             live.busy = False
 
@@ -289,13 +299,18 @@ class ShimServer:
     async def _send_turn(self, live: Live, raw: Any, started: float) -> None:
         """Send an agent's answer in protocol order, record it, honour its end_call."""
         conv, ws = live.conv, live.ws
-        plan = plan_turn(raw)
+        try:
+            plan = plan_turn(raw)
+            frames = [_encode(message) for message in plan.messages]
+        except Exception as exc:  # an answer we cannot plan or encode is the agent's error
+            await self._agent_failed(live, exc)
+            return
         for problem in plan.problems:
             log.warning("conversation %s: %s", conv.id, problem)
-        if conv.ended or not plan.messages:
+        if conv.ended or not frames or ws.state is not State.OPEN:
             return  # the tester hung up meanwhile: never answer after end_call
-        for message in plan.messages:
-            await ws.send(_encode(message))
+        for frame in frames:
+            await ws.send(frame)
         conv.agent_sent(plan.messages, started, conv.now())
         if plan.ends_call:
             await self._save_once(live)  # flush first, then close normally
@@ -318,8 +333,10 @@ class ShimServer:
             # tester, and the transcript save it may be in is shielded and shared
             worker.cancel()
             await asyncio.wait([worker])
-        await self._save_once(live)
-        self.live.pop(live.conv.id, None)
+        try:
+            await self._save_once(live)
+        finally:
+            self.live.pop(live.conv.id, None)  # a failed write must not pin the slot
         try:
             await _bounded(live.session.close(), AGENT_CLOSE_TIMEOUT_S)
         except Exception as exc:
@@ -337,7 +354,10 @@ class ShimServer:
             conv.end(EndedBy.DISCONNECT, "closed")
         self.store.record(conv)
         if self.store.directory is not None:
-            await asyncio.to_thread(self.store.write, conv)  # build + mask + fsync off-loop
+            try:
+                await asyncio.to_thread(self.store.write, conv)  # build + mask + fsync off-loop
+            except Exception as exc:  # disk full, permissions: keep serving, say so
+                log.error("conversation %s: transcript not written: %s", conv.id, exc)
         log.info("conversation %s ended by %s (%s)", conv.id, conv.ended_by, conv.end_reason)
 
     # -- shutdown -----------------------------------------------------------------

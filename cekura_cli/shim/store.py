@@ -45,11 +45,15 @@ def redact_tree(value: Any) -> Any:
 
 def write_json_atomic(path: Path, document: Any) -> None:
     """Write ``document`` to ``path`` so that readers see the old file or the new one."""
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (a legal JSON escape) has no UTF-8 form
+        data = (json.dumps(document, ensure_ascii=True, indent=2) + "\n").encode("ascii")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(document, fh, ensure_ascii=False, indent=2)
-            fh.write("\n")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
