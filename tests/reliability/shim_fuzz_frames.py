@@ -228,7 +228,7 @@ def _body_frame(rng: random.Random, kind: Fuzz, max_bytes: int) -> Frame:
         shapes.append('{"content": ' + "[" * (n - 8) + "]" * (n - 8) + "}")
         return Frame(kind, rng.choice(shapes))
     if kind is Fuzz.PING:
-        return Frame(kind, rng.randbytes(rng.randint(0, 125)))
+        return Frame(kind, rng.randbytes(rng.randint(4, 125)))  # one pong waiter per payload
     raise ValueError(kind)
 
 
@@ -420,6 +420,8 @@ async def play(url: str, plan: ConversationPlan, *, timeout_s: float) -> Outcome
         await asyncio.wait_for(asyncio.shield(reader), timeout_s)
     except ConnectionClosed as exc:
         outcome.problems.append(f"closed early by the shim ({exc.rcvd and exc.rcvd.code})")
+    except WebSocketException as exc:  # a client-side misuse: report it, keep the others going
+        outcome.problems.append(f"client error: {exc!r:.80}")
     except asyncio.TimeoutError:
         outcome.problems.append(f"no answer or close within {timeout_s:g} s")
     finally:
