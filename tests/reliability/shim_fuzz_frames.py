@@ -9,8 +9,6 @@ the standard library's ``json``, never from the shim's own parser.
 
 :func:`run_fuzz` plays the plans over real websockets on loopback while control
 conversations talk normally; :func:`check_transcripts` compares the files with the plans.
-Lone surrogates (``"\\ud800"`` escapes) are left out on purpose: the shim loses those
-transcripts (pinned by an xfail test in ``test_shim_fuzz.py``).
 """
 
 from __future__ import annotations
@@ -142,13 +140,16 @@ def is_json(text: str) -> bool:
     return True
 
 
-def _text(rng: random.Random, budget: int) -> str:
-    """Chat text: words, escapes, controls, astral and combining characters."""
+def _text(rng: random.Random, budget: int, *, surrogates: bool = True) -> str:
+    """Chat text: words, escapes, controls, astral and combining characters, and now and
+    then a lone surrogate (legal as a JSON escape, with no UTF-8 form)."""
     if rng.random() < 0.05:
         return rng.choice(["", " ", "x" * rng.randint(budget // 4, budget // 2)])
     parts = [rng.choice(PIECES) for _ in range(rng.randint(1, 6))]
-    for _ in range(rng.choice([0, 0, 4])):  # no lone surrogates: see the module docstring
+    for _ in range(rng.choice([0, 0, 4])):
         parts.append(chr(rng.choice([rng.randint(32, 0xD7FF), rng.randint(0xE000, 0x10FFFF)])))
+    if surrogates and rng.random() < 0.05:
+        parts.insert(rng.randint(0, len(parts)), chr(rng.randint(0xD800, 0xDFFF)))
     return "".join(parts)
 
 
@@ -156,6 +157,8 @@ def _dump(rng: random.Random, obj: Any) -> str:
     """``obj`` as JSON, ASCII or not, compact or not, sometimes padded with whitespace."""
     ascii_only, compact = rng.random() < 0.5, rng.random() < 0.5
     text = json.dumps(obj, ensure_ascii=ascii_only, separators=(",", ":") if compact else None)
+    if not ascii_only and text != text.encode("utf-8", "replace").decode():  # a lone surrogate
+        text = json.dumps(obj, separators=(",", ":") if compact else None)  # travels escaped
     if rng.random() < 0.15:
         text = rng.choice([" ", "\n", "\t", "\r\n "]) + text + rng.choice(["", " ", "\n"])
     return text
@@ -256,7 +259,8 @@ def _terminal_frame(rng: random.Random, kind: Fuzz, max_bytes: int) -> Frame:
         said = content if isinstance(content, str) and content else None
         return Frame(kind, _dump(rng, obj), said=said, code=1000)
     if kind is Fuzz.CLOSE:
-        return Frame(kind, _text(rng, 40)[:20], code=rng.choice([1000, 1001, 3000, 4000, 4999]))
+        reason = _text(rng, 40, surrogates=False)[:20]
+        return Frame(kind, reason, code=rng.choice([1000, 1001, 3000, 4000, 4999]))
     if kind is Fuzz.OVERSIZED:
         text = '{"content": "' + "x" * rng.randint(max_bytes, 2 * max_bytes) + '"}'
         data = rng.choice([text, text.encode(), _split(rng, text)])  # fragments add up

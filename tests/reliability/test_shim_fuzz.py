@@ -10,7 +10,7 @@
    to the ``echo`` shim and end their conversations every way a peer can, while control
    conversations must get exact echoes throughout. Then every conversation has exactly
    one readable transcript that says what was said, and the shim still serves.
-4. What the fuzzing found, pinned with ``xfail(strict=True)`` until fixed.
+4. What the fuzzing found (fixed in 1d8c33d), kept as regression tests.
 
 Every network wait is bounded (UNIT); no test asserts on how long something took.
 """
@@ -28,7 +28,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shim_fuzz_frames import (
@@ -64,7 +63,6 @@ from cekura_cli.shim.protocol import (
 from cekura_cli.shim.store import CALLS_KEPT
 
 UNIT = 5.0
-SHORT = 2.0  # the bound of the xfail tests' waits: the fixed behaviour is immediate
 SEED = 7
 MAX_FRAME_BYTES = 4096
 PROPERTY = settings(derandomize=True, deadline=None, max_examples=300)
@@ -369,8 +367,8 @@ def _messages(call_or_doc: dict[str, Any]) -> str:
 
 
 def test_the_shim_survives_2000_fuzzed_frames_and_keeps_every_transcript(tmp_path: Path) -> None:
-    # close_timeout_s: a handler that stops reading leaves websockets' reading paused, so
-    # closings complete only at this timeout (see the xfail test below and RELIABILITY.md)
+    # close_timeout_s: after an end_call with frames still queued behind it, websockets'
+    # reading stays paused, so the TCP close completes only at this timeout (RELIABILITY.md)
     config = ShimConfig(
         target="echo",
         port=0,
@@ -403,7 +401,7 @@ def test_the_shim_survives_2000_fuzzed_frames_and_keeps_every_transcript(tmp_pat
     assert ends[Fuzz.ABORT] + ends[Fuzz.ABORT_MID_FRAME] > 0 and ends[Fuzz.OVERSIZED] > 0
 
 
-# -- 4. found by fuzzing: pinned until fixed ---------------------------------------------
+# -- 4. found by fuzzing, fixed in 1d8c33d ----------------------------------------------
 
 
 def _handshake(port: int) -> socket.socket:
@@ -429,13 +427,10 @@ def _masked_text(payload: bytes) -> bytes:
     return b"\x81" + size + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store.write_json_atomic writes with ensure_ascii=False: a lone surrogate "
-    "(a legal JSON escape) raises UnicodeEncodeError, so the file is never written and "
-    "ShimServer._finish never removes the conversation from `live`",
-)
 def test_a_lone_surrogate_in_a_turn_keeps_its_transcript(tmp_path: Path) -> None:
+    """A legal JSON escape with no UTF-8 form: the file once failed to write, and the
+    conversation stayed counted as open for good."""
+
     async def talk(url: str) -> str:
         async with connect(url) as ws:
             await ws.send('{"content": "half a pair: \\ud800"}')  # plain ASCII on the wire
@@ -444,22 +439,17 @@ def test_a_lone_surrogate_in_a_turn_keeps_its_transcript(tmp_path: Path) -> None
     config = ShimConfig(target="echo", port=0, transcripts_dir=tmp_path)
     with start_shim_in_thread(config) as handle:
         assert asyncio.run(talk(handle.url)) == "half a pair: \ud800"  # the echo itself works
-        health = _wait_idle(handle, SHORT)
+        health = _wait_idle(handle)
         files = list(tmp_path.iterdir())
     assert health["conversations"] == 0
     assert len(files) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="when the connection fails (1009 here) with turns still queued, ShimServer._read "
-    "keeps answering them; each ws.send on the CLOSING connection waits for the TCP close, "
-    "which cannot come while websockets' reading is paused (queue over max_queue): the "
-    "conversation and its transcript wait for close_timeout_s",
-)
 def test_a_failed_connection_with_queued_turns_ends_its_conversation_at_once(
     tmp_path: Path,
 ) -> None:
+    """The shim once kept answering turns queued behind a 1009; each send on the closing
+    connection waited for a TCP close that paused reading hid: close_timeout_s (60 here)."""
     config = ShimConfig(
         target="echo", port=0, transcripts_dir=tmp_path, max_frame_bytes=1024, close_timeout_s=60
     )
@@ -469,7 +459,7 @@ def test_a_failed_connection_with_queued_turns_ends_its_conversation_at_once(
         oversized = b"\x81\xfe" + (2000).to_bytes(2, "big") + os.urandom(4)
         sock.sendall(turns + oversized)  # one write: 20 queued turns, then a 1009
         sock.close()
-        health = _wait_idle(handle, SHORT)
+        health = _wait_idle(handle)
         files = list(tmp_path.iterdir())
         handle.stop(timeout_s=0.5)
     assert health["conversations"] == 0
@@ -485,13 +475,8 @@ def unsendable(history, context):
 '''
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ShimServer._work catches only ConnectionClosed: a TypeError from _encode "
-    "(json.dumps of the reply) or a RecursionError from plan_turn ends the turn worker "
-    "silently, and the conversation goes mute instead of closing 1011 like an agent error",
-)
 def test_an_agent_answer_the_shim_cannot_encode_ends_the_conversation(tmp_path: Path) -> None:
+    """A TypeError while encoding once killed the turn worker: the call went mute."""
     agent = tmp_path / "unsendable_agent.py"
     agent.write_text(AGENT)
 
@@ -500,7 +485,7 @@ def test_an_agent_answer_the_shim_cannot_encode_ends_the_conversation(tmp_path: 
             await ws.send(json.dumps({"content": "hi"}))
             try:
                 while True:
-                    await asyncio.wait_for(ws.recv(), SHORT)
+                    await asyncio.wait_for(ws.recv(), UNIT)
             except ConnectionClosed as exc:
                 return exc.rcvd.code if exc.rcvd is not None else None
             except asyncio.TimeoutError:
@@ -511,13 +496,8 @@ def test_an_agent_answer_the_shim_cannot_encode_ends_the_conversation(tmp_path: 
     assert code == 1011
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="protocol._json_string catches TypeError/ValueError but not RecursionError: tool "
-    "arguments nested deeper than json.dumps can go make plan_turn raise (with JSON from an "
-    "HTTP agent this happens at ~990 levels on Python 3.10/3.11)",
-)
 def test_plan_turn_never_raises_on_deeply_nested_tool_arguments() -> None:
+    """json.dumps ran out of stack; from an HTTP agent's JSON at ~990 levels on 3.10/3.11."""
     arguments: list[Any] = []
     for _ in range(100_000):
         arguments = [arguments]
