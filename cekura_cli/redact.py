@@ -5,7 +5,7 @@ resolved; every human message, log record, report and exception text that leaves
 process goes through :func:`redact`. A registered secret is replaced by ``****`` plus
 at most its last four characters (none at all for short secrets).
 
-A service or an agent may also quote a secret cut short (``"key sk_live_ab…"``), so any
+A service or an agent may also quote a secret cut short (``"key sk_test_ab…"``), so any
 run of :data:`FRAGMENT_LEN` or more characters that also occurs in a secret is masked
 as ``****`` too. Over-masking an innocent string that happens to share 8 characters
 with a secret is the price, and a safe one.

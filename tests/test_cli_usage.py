@@ -54,7 +54,7 @@ def test_malformed_config_file_is_exit_2(cekura, tmp_path: Path) -> None:
 
 
 def test_api_key_in_config_file_is_refused_without_echoing_it(cekura, tmp_path: Path) -> None:
-    (tmp_path / "cekura.toml").write_text('api_key = "sk_live_committedbymistake"\n')
+    (tmp_path / "cekura.toml").write_text('api_key = "sk_test_committedbymistake"\n')
     result = cekura(["run", "--tag", "x"], env=KEY, cwd=tmp_path)
     assert_usage_error(result, "api_key must not be stored in a config file")
     assert "committedbymistake" not in result.stderr

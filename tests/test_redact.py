@@ -8,7 +8,7 @@ from cekura_cli.redact import RedactingFilter, mask, redact, register_secret
 
 
 def test_mask_shows_at_most_the_last_four_characters() -> None:
-    assert mask("sk_live_abcdefghijkl") == "****ijkl"
+    assert mask("sk_test_abcdefghijkl") == "****ijkl"
     assert mask("short") == "****"
 
 
@@ -46,7 +46,7 @@ def test_a_secret_quoted_cut_short_is_masked_too() -> None:
 
 
 def test_a_secret_fragment_inside_other_text_is_masked_to_its_full_extent() -> None:
-    register_secret("sk_live_abcdefghijklmnop")
+    register_secret("sk_test_abcdefghijklmnop")
     assert redact("xx-defghijklm-yy") == "xx-****-yy"
     assert redact("ordinary words only") == "ordinary words only"
-    assert redact("sk_live") == "sk_live"  # shorter than a fragment: left alone
+    assert redact("sk_test") == "sk_test"  # shorter than a fragment: left alone

@@ -53,11 +53,11 @@ def test_cekura_toml_wins_over_pyproject(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("secret_key", ["api_key", "websocket_secret", "api-key"])
 def test_secrets_in_config_files_are_refused(tmp_path: Path, secret_key: str) -> None:
-    (tmp_path / "cekura.toml").write_text(f'{secret_key} = "sk_live_shouldnotbehere"\n')
+    (tmp_path / "cekura.toml").write_text(f'{secret_key} = "sk_test_shouldnotbehere"\n')
     with pytest.raises(ConfigError) as info:
         load_settings({}, directory=tmp_path)
     assert "must not be stored in a config file" in str(info.value)
-    assert "sk_live_shouldnotbehere" not in str(info.value)
+    assert "sk_test_shouldnotbehere" not in str(info.value)
 
 
 @pytest.mark.parametrize(

@@ -346,7 +346,7 @@ def test_bad_base_url_is_a_usage_error(base_url: str) -> None:
         CekuraClient(base_url=base_url, api_key=API_KEY)
 
 
-@pytest.mark.parametrize("api_key", ["", "   ", "sk_live_abc\ndef123", "sk_live_clé_123456"])
+@pytest.mark.parametrize("api_key", ["", "   ", "sk_test_abc\ndef123", "sk_test_clé_123456"])
 def test_bad_api_key_is_a_usage_error_that_does_not_echo_it(api_key: str) -> None:
     with pytest.raises(UsageError) as info:
         CekuraClient(base_url=BASE, api_key=api_key)

@@ -24,7 +24,7 @@ from typing import Any
 
 from reliability_matrix import FaultCase, check_case, expected_outcome
 
-API_KEY = "sk_live_R3liab1lity_9f8e7d6c5b4a3210_key"
+API_KEY = "sk_test_R3liab1lity_9f8e7d6c5b4a3210_key"
 """Distinctive, so that a leak of any long piece of it is found (see :func:`leaks`)."""
 WEBSOCKET_SECRET = "wss_S3cr3t_Reliab1lity_0a1b2c3d4e5f6789"
 
