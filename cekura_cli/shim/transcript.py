@@ -15,6 +15,7 @@ The transcript file holds both, plus ids, metadata, headers and how the call end
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -69,26 +70,20 @@ def customer(conv: Conversation) -> dict[str, str]:
 
 def cekura_transcript(conv: Conversation) -> list[dict[str, Any]]:
     """The conversation in Cekura's ``transcript_object`` format."""
-    out = []
-    for entry in conv.entries:
-        item: dict[str, Any] = {
-            "role": entry.role.value,
-            "content": entry.content,
-            "start_time": round(entry.start_s, _TIME_DIGITS),
-            "end_time": round(entry.end_s, _TIME_DIGITS),
-        }
-        if entry.data is not None:
-            item["data"] = entry.data
-        out.append(item)
-    return out
+    return _entries(conv, lambda role: role.value)
 
 
 def provider_messages(conv: Conversation) -> list[dict[str, Any]]:
     """The conversation's messages in the Custom transcript provider format."""
+    return _entries(conv, PROVIDER_ROLES.__getitem__)
+
+
+def _entries(conv: Conversation, role_name: Callable[[Role], str]) -> list[dict[str, Any]]:
+    """Both formats share the entry shape; only the names of the roles differ."""
     out = []
     for entry in conv.entries:
         item: dict[str, Any] = {
-            "role": PROVIDER_ROLES[entry.role],
+            "role": role_name(entry.role),
             "content": entry.content,
             "start_time": round(entry.start_s, _TIME_DIGITS),
             "end_time": round(entry.end_s, _TIME_DIGITS),
