@@ -74,7 +74,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, ConfigFileSource(settings_cls))
+        return (init_settings, env_settings, ConfigFileSource(settings_cls, Path.cwd()))
 
     def api_key_value(self) -> str | None:
         return self.api_key.get_secret_value() if self.api_key else None
@@ -86,11 +86,9 @@ class Settings(BaseSettings):
 class ConfigFileSource(PydanticBaseSettingsSource):
     """Values from ``cekura.toml`` or ``[tool.cekura]`` (see :func:`find_config`)."""
 
-    directory: Path = Path(".")
-
-    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+    def __init__(self, settings_cls: type[BaseSettings], directory: Path) -> None:
         super().__init__(settings_cls)
-        self.path, self.values = read_config(self.directory)
+        self.path, self.values = read_config(directory)
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return self.values.get(field_name), field_name, False
@@ -152,14 +150,32 @@ def load_settings(
 ) -> Settings:
     """Resolve the settings; ``flags`` holds only the flags the user actually gave."""
     given = {k: v for k, v in (flags or {}).items() if v is not None}
-    ConfigFileSource.directory = directory or Path.cwd()
+    settings_cls = Settings if directory is None else _reading_config_in(directory)
     try:
-        settings = Settings(**given)
+        settings = settings_cls(**given)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, given, environ)) from None
     register_secret(settings.api_key_value())
     register_secret(settings.websocket_secret_value())
     return settings
+
+
+def _reading_config_in(directory: Path) -> type[Settings]:
+    """``Settings`` reading its config file from ``directory`` instead of the cwd."""
+
+    class _Settings(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings, env_settings, ConfigFileSource(settings_cls, directory))
+
+    return _Settings
 
 
 def _describe(
