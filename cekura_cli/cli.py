@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 import typer
 
 from cekura_cli import __version__
+from cekura_cli.commands import report as report_command
 from cekura_cli.commands import run as run_command
 from cekura_cli.commands import sandbox as sandbox_command
 from cekura_cli.commands import scenarios as scenarios_command
@@ -101,6 +102,7 @@ app.command("wait", epilog=EPILOG, short_help="Attach to an existing result, wai
 app.add_typer(scenarios_command.app, name="scenarios")
 app.add_typer(shim_command.app, name="shim")
 app.add_typer(sandbox_command.app, name="sandbox")
+app.add_typer(report_command.app, name="report")
 
 
 def _wrap_commands(group: typer.Typer) -> None:
