@@ -71,13 +71,15 @@ def local_service(
     secret: str | None,
     transcripts_dir: Path | None,
     ui: Ui,
+    start_shim: bool = True,
 ) -> Iterator[LocalService]:
-    """Sandbox (+ shim unless ``websocket_url``) for the lifetime of the block."""
+    """Sandbox (+ shim unless ``websocket_url``, or ``start_shim`` is False: API chat,
+    where the CLI plays the agent itself) for the lifetime of the block."""
     from cekura_cli.sandbox import SandboxConfig, load_suite, start_sandbox_in_thread
 
     suite = load_suite(scenarios)  # a bad file fails here, before anything starts
     with ExitStack() as stack:
-        if websocket_url is None:
+        if websocket_url is None and start_shim:
             websocket_url = stack.enter_context(
                 serve_agent(
                     target or DEFAULT_LOCAL_AGENT,

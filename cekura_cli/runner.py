@@ -113,6 +113,17 @@ class Clock:
 
 
 @dataclass(frozen=True)
+class RunHooks:
+    """What a way of running (API chat) adds to waiting: ``before_stop(why)`` runs
+    before the calls are ended on a timeout or interrupt; ``amend_runs`` corrects the
+    service's runs with what only the CLI knows (a local agent failure) before the
+    verdict."""
+
+    before_stop: Callable[[str], None] | None = None
+    amend_runs: Callable[[Sequence[Run]], Sequence[Run]] | None = None
+
+
+@dataclass(frozen=True)
 class WaitOptions:
     timeout_s: float
     report: ReportOptions = field(default_factory=ReportOptions)
@@ -177,6 +188,7 @@ def wait_and_report(
     started_at: float,
     scenario_names: dict[int, str] | None = None,
     clock: Clock | None = None,
+    hooks: RunHooks | None = None,
 ) -> ExitCode:
     """Wait for ``result_id`` to finish (or the deadline / an interrupt), report, decide.
 
@@ -236,6 +248,7 @@ def wait_and_report(
                 clock=clock,
                 started_at=started_at,
                 scenario_names=scenario_names,
+                hooks=hooks,
             )
 
         assert result is not None
@@ -254,10 +267,11 @@ def wait_and_report(
                 started_at,
                 scenario_names,
                 interrupted=True,
+                hooks=hooks,
             )
             emit_reports(report, options.report, ui=ui)
             return ExitCode.INTERRUPTED
-    report = _build(result, runs, options, url, clock, started_at, scenario_names)
+    report = _build(result, runs, options, url, clock, started_at, scenario_names, hooks=hooks)
     emit_reports(report, options.report, ui=ui)
     return ExitCode(report.exit_code)
 
@@ -290,11 +304,14 @@ def stop_and_report(
     clock: Clock,
     started_at: float,
     scenario_names: dict[int, str] | None,
+    hooks: RunHooks | None = None,
 ) -> ExitCode:
     """End the remote calls, salvage what we can for the reports, exit 4 or 130."""
     from cekura_cli.api.models import Result
 
     why = f"timed out after {options.timeout_s:g}s" if timed_out else "interrupted"
+    if hooks is not None and hooks.before_stop is not None:
+        hooks.before_stop(why)  # e.g. end every open API chat before the calls
     ui.info(f"cekura: {why}; ending the calls of result {result_id} …")
     ended = client.end_calls(result_id, timeout_s=END_CALLS_TIMEOUT_S)
     ui.info(f"cekura: {'calls ended' if ended else 'could not end the calls'}; result: {url}")
@@ -317,6 +334,7 @@ def stop_and_report(
         scenario_names,
         timed_out=timed_out,
         interrupted=not timed_out,
+        hooks=hooks,
     )
     emit_reports(report, options.report, ui=ui)
     return ExitCode.TIMEOUT if timed_out else ExitCode.INTERRUPTED
@@ -333,9 +351,14 @@ def _build(
     *,
     timed_out: bool = False,
     interrupted: bool = False,
+    hooks: RunHooks | None = None,
 ) -> ResultReport:
     from cekura_cli.orchestration.naming import run_url
     from cekura_cli.orchestration.verdict import build_report
+
+    if hooks is not None and hooks.amend_runs is not None:
+        runs = hooks.amend_runs(runs)
+        result = result.model_copy(update={"runs": list(hooks.amend_runs(result.runs))})
 
     return build_report(
         result,

@@ -49,6 +49,7 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 
 SCENARIOS_PATH = "/test_framework/v1/scenarios/"
 START_TEXT_RUN_PATH = "/test_framework/v1/scenarios/run_scenarios_text/"
+START_API_CHAT_RUN_PATH = "/test_framework/v1/scenarios/run_scenarios_api_chat/"
 RESULT_PATH = "/test_framework/v1/results/{id}/"
 END_CALLS_PATH = "/test_framework/v1/results/{id}/end_calls/"
 RUNS_BULK_PATH = "/test_framework/v1/runs/bulk/"
@@ -152,12 +153,17 @@ class CekuraClient:
             unique.setdefault(scenario.id, scenario)
         return list(unique.values())
 
-    def start_text_run(self, body: Mapping[str, Any]) -> Result:
+    def start_api_chat_run(self, body: Mapping[str, Any]) -> Result:
+        """Start an API-chat run (PRODUCT.md §9); like :meth:`start_text_run`, never
+        repeated once it may have reached the server."""
+        return self.start_text_run(body, path=START_API_CHAT_RUN_PATH)
+
+    def start_text_run(self, body: Mapping[str, Any], *, path: str = START_TEXT_RUN_PATH) -> Result:
         """Start a text run. Never repeated once it may have reached the server."""
         try:
             return self._request(
                 "POST",
-                START_TEXT_RUN_PATH,
+                path,
                 json_body=dict(body),
                 parse=lambda response: parse_response(response, Result),
                 idempotent=False,

@@ -289,3 +289,22 @@ Match = Annotated[
         help="With several --tag: 'any' (a scenario has one of them) or 'all'.",
     ),
 ]
+
+
+class ViaMode(str, Enum):
+    WEBSOCKET = "websocket"
+    API_CHAT = "api-chat"
+
+
+Via = Annotated[
+    ViaMode | None,
+    typer.Option(
+        "--via",
+        rich_help_panel=LOCAL,
+        show_default=False,
+        help="How the conversations reach the agent: 'websocket' (the service dials it; "
+        "--serve needs --public-url) or 'api-chat' (the CLI plays it over REST, no tunnel). "
+        "Default: api-chat for --serve without --public-url against the service, else "
+        "websocket.",
+    ),
+]

@@ -42,6 +42,7 @@ class RunArgs:
     serve_port: int = 8765
     public_url: str | None = None
     transcripts: Path | None = None
+    via: str | None = None
     started_at: float = field(default_factory=time.monotonic)
 
     def check(self) -> None:
@@ -54,17 +55,28 @@ class RunArgs:
             raise UsageError("--scenarios FILE is for --local runs")
         if self.serve and self.websocket_url:
             raise UsageError("pass either --serve TARGET or --websocket-url, not both")
-        if self.serve and not self.local and not self.public_url:
-            raise UsageError(
-                "--serve needs --public-url wss://… (the service cannot reach 127.0.0.1)",
-                hint="expose the shim with a tunnel, or try it offline with --local",
-            )
         if self.public_url and not self.serve:
             raise UsageError("--public-url goes with --serve TARGET")
         if self.public_url and not self.public_url.startswith(("ws://", "wss://")):
             raise UsageError("--public-url must be a ws:// or wss:// URL")
         if self.transcripts is not None and not (self.serve or self.local):
             raise UsageError("--transcripts is for --serve or --local runs")
+        if self.mode().value == "api-chat" and self.no_wait:
+            raise UsageError(
+                "API chat needs the CLI to play the agent until the end; drop --no-wait"
+            )
+
+    def mode(self) -> Any:
+        """WEBSOCKET or API_CHAT (:func:`cekura_cli.apichat.mode.choose_mode`)."""
+        from cekura_cli.apichat.mode import choose_mode
+
+        return choose_mode(
+            self.via,
+            serve=self.serve,
+            public_url=self.public_url,
+            websocket_url=self.websocket_url,
+            local=self.local,
+        )
 
 
 def run(
@@ -95,6 +107,7 @@ def run(
     serve_port: opt.ServePort = 8765,
     public_url: opt.PublicUrl = None,
     transcripts: opt.Transcripts = None,
+    via: opt.Via = None,
 ) -> ExitCode:
     """Start a text-mode run of the selected scenarios, wait for it, report, and exit with a code a pipeline can gate on.
 
@@ -130,6 +143,7 @@ def run(
         serve_port=serve_port,
         public_url=public_url,
         transcripts=transcripts,
+        via=via.value if via is not None else None,
     )
     args.check()
     check_report_paths(json_out, junit_xml)
@@ -161,6 +175,7 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
 
     flags = dict(args.settings)
     websocket_url = args.websocket_url
+    api_chat = args.mode().value == "api-chat"
     secret = os.environ.get("CEKURA_WEBSOCKET_SECRET") or None
     with ExitStack() as stack:
         if args.local:
@@ -172,6 +187,7 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
                     secret=secret,
                     transcripts_dir=args.transcripts,
                     ui=ui,
+                    start_shim=not api_chat,
                 )
             )
             flags |= {
@@ -201,6 +217,36 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
         )
         if args.dry_run:
             return show_plan(ui, scenarios, request, args.json_out)
+        wait_options = WaitOptions(
+            timeout_s=settings.timeout,
+            report=ReportOptions(
+                min_pass_rate=settings.min_pass_rate,
+                json_path=args.json_out,
+                junit_path=args.junit_xml,
+            ),
+        )
+        if api_chat:
+            from cekura_cli.apichat.run import ApiChatOptions, drive_api_chat
+            from cekura_cli.local import DEFAULT_LOCAL_AGENT
+
+            chat = ApiChatOptions(
+                target=args.serve or DEFAULT_LOCAL_AGENT,
+                api_url=settings.api_url,
+                api_key=settings.api_key_value() or "",
+                timeout_s=settings.timeout,
+                concurrency=args.concurrency,
+                transcripts_dir=args.transcripts,
+            )
+            return drive_api_chat(
+                client,
+                scenarios,
+                request,
+                chat,
+                wait_options=wait_options,
+                links=links,
+                ui=ui,
+                started_at=args.started_at,
+            )
         if args.serve and not args.local:
             stack.enter_context(
                 serve_agent(
@@ -213,14 +259,6 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
             )
         result = None
         names = {s.id: s.display_name for s in scenarios}
-        wait_options = WaitOptions(
-            timeout_s=settings.timeout,
-            report=ReportOptions(
-                min_pass_rate=settings.min_pass_rate,
-                json_path=args.json_out,
-                junit_path=args.junit_xml,
-            ),
-        )
         try:
             with deferred_interrupts() as interrupt:  # a sent start request is seen through
                 result = client.start_text_run(request.body([s.id for s in scenarios]))

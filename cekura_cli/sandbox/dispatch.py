@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from cekura_cli.sandbox import api_chat_routes as _api_chat
 from cekura_cli.sandbox.messages import (
     Effect,
     EndCalls,
@@ -69,6 +70,20 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = (
     ("agent", re.compile(_PREFIX + r"/aiagents/(?P<id>\d+)/$"), frozenset({"GET"})),
     ("stats", re.compile(r"^/_sandbox/stats/?$"), frozenset({"GET"})),
     ("dashboard", re.compile(r"^/(?P<project>\d+)/results/(?P<id>\d+)/?$"), frozenset({"GET"})),
+    # API chat (sandbox/api_chat_routes.py)
+    (
+        "api_chat_run",
+        re.compile(_PREFIX + r"/scenarios/run_scenarios_api_chat/?$"),
+        frozenset({"POST"}),
+    ),
+    ("chat", re.compile(_PREFIX + r"/runs/(?P<id>\d+)/chat/?$"), frozenset({"POST"})),
+    (
+        "chat_turn",
+        re.compile(_PREFIX + r"/runs/(?P<id>\d+)/chat/(?P<turn>\d+)/?$"),
+        frozenset({"GET"}),
+    ),
+    ("end_chat", re.compile(_PREFIX + r"/runs/(?P<id>\d+)/end-chat/?$"), frozenset({"POST"})),
+    ("chat_stats", re.compile(r"^/_sandbox/chats/?$"), frozenset({"GET"})),
 )
 UNAUTHENTICATED = frozenset({"stats", "dashboard"})
 """Sandbox-only pages: counters, and the target of the CLI's dashboard links."""
@@ -83,6 +98,11 @@ ROUTE_TEMPLATES: dict[str, str] = {
     "agent": "/test_framework/v1/aiagents/{id}/",
     "stats": "/_sandbox/stats",
     "dashboard": "/{project}/results/{id}",
+    "api_chat_run": "/test_framework/v1/scenarios/run_scenarios_api_chat/",
+    "chat": "/test_framework/v1/runs/{id}/chat/",
+    "chat_turn": "/test_framework/v1/runs/{id}/chat/{turn}/",
+    "end_chat": "/test_framework/v1/runs/{id}/end-chat/",
+    "chat_stats": "/_sandbox/chats",
 }
 
 
@@ -293,4 +313,5 @@ _HANDLERS = {
     "end_calls": _end_calls,
     "runs_bulk": _runs_bulk,
     "agent": _agent_detail,
+    **_api_chat.HANDLERS,
 }

@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 
 from cekura_cli.sandbox.dispatch import Effect, EndCalls, StartRuns
-from cekura_cli.sandbox.evaluation import evaluate
+from cekura_cli.sandbox.evaluation import outcome_of
 from cekura_cli.sandbox.faults import RunFaultKind
 from cekura_cli.sandbox.scenario_file import ScenarioSpec
 from cekura_cli.sandbox.server import SandboxCore
@@ -27,7 +27,6 @@ from cekura_cli.sandbox.tester import (
     CallControl,
     ConversationPlan,
     run_conversation,
-    transcript_of,
     vocera_headers,
 )
 
@@ -161,20 +160,7 @@ class ConversationEngine:
                 per_result.release()
         with self.core.lock:
             self.core.state.run_evaluating(run_id)
-        verdict = evaluate(scenario, first_speaker, record)
-        failed = record.error is not None
-        return Outcome(
-            status=RunStatus.FAILED if failed else RunStatus.COMPLETED,
-            success=verdict.success and not failed,
-            error_message=record.error,
-            evaluation=verdict.evaluation,
-            expected_outcome=verdict.expected_outcome,
-            transcript=transcript_of(record),
-            transcript_object=record.entries,
-            metadata=record.metadata,
-            duration_s=record.duration_s,
-            failed_checks=verdict.failed_checks,
-        )
+        return outcome_of(scenario, first_speaker, record)
 
     def _plan(self, run_id: int) -> tuple[ConversationPlan, ScenarioSpec, str]:
         state = self.core.state

@@ -27,7 +27,8 @@ from cekura_cli.sandbox.checks import (
     tool_called,
     turns_text,
 )
-from cekura_cli.sandbox.conversation import ConversationRecord
+from cekura_cli.sandbox.conversation import ConversationRecord, render_transcript
+from cekura_cli.sandbox.records import Outcome, RunStatus
 from cekura_cli.sandbox.scenario_file import (
     ConversationExpectation,
     ScenarioSpec,
@@ -170,4 +171,23 @@ def evaluate(scenario: ScenarioSpec, first_speaker: str, record: ConversationRec
     }
     return Verdict(
         success=success, metrics=metrics, expected_outcome=expected_outcome, failed_checks=failed
+    )
+
+
+def outcome_of(scenario: ScenarioSpec, first_speaker: str, record: ConversationRecord) -> Outcome:
+    """A finished conversation's run outcome, however it was held (WebSocket or API chat):
+    ``completed`` with the verdict, or ``failed`` with the record's error."""
+    verdict = evaluate(scenario, first_speaker, record)
+    failed = record.error is not None
+    return Outcome(
+        status=RunStatus.FAILED if failed else RunStatus.COMPLETED,
+        success=verdict.success and not failed,
+        error_message=record.error,
+        evaluation=verdict.evaluation,
+        expected_outcome=verdict.expected_outcome,
+        transcript=render_transcript(record.entries),
+        transcript_object=record.entries,
+        metadata=record.metadata,
+        duration_s=record.duration_s,
+        failed_checks=verdict.failed_checks,
     )

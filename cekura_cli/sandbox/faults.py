@@ -23,6 +23,12 @@ Run faults::
     runs:error[:...]                           runs fail with an infrastructure error
     results:slow:min_duration=S                no result completes before S seconds
 
+API-chat faults (``--via api-chat``; request faults name its endpoints ``api_chat_run``,
+``chat`` (a turn's submit), ``chat_turn`` (a poll) and ``end_chat``)::
+
+    chat:slow_user:delay=S                     every simulated-user reply takes S seconds
+    chat:error[:times=N|nth=N|rate=P]          that reply fails: its turn is `error`
+
 Without times/nth/rate a fault applies to every match. Faults are checked in the order
 given; delays add up and the first other action that fires wins (a fault that did not
 get to act is not used up). The plan is pure apart from its counters (thread-safe).
@@ -43,6 +49,7 @@ ENV_VAR = "CEKURA_SANDBOX_FAULTS"
 
 ENDPOINTS = frozenset(
     {"scenarios", "scenario", "run", "results", "runs_bulk", "end_calls", "agent", "*"}
+    | {"api_chat_run", "chat", "chat_turn", "end_chat"}
 )
 METHODS = frozenset({"GET", "POST", "*"})
 
@@ -127,10 +134,14 @@ class FaultPlan:
         *,
         min_result_duration_s: float = 0.0,
         seed: int = 0,
+        chat_reply_delay_s: float = 0.0,
+        chat_error_faults: Sequence[RunFault] = (),
     ) -> None:
         self.request_faults = list(request_faults)
         self.run_faults = list(run_faults)
         self.min_result_duration_s = min_result_duration_s
+        self.chat_reply_delay_s = chat_reply_delay_s
+        self.chat_error_faults = list(chat_error_faults)
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self.fired: dict[str, int] = {}
@@ -140,7 +151,13 @@ class FaultPlan:
         return cls()
 
     def __bool__(self) -> bool:
-        return bool(self.request_faults or self.run_faults or self.min_result_duration_s)
+        return bool(
+            self.request_faults
+            or self.run_faults
+            or self.min_result_duration_s
+            or self.chat_reply_delay_s
+            or self.chat_error_faults
+        )
 
     def for_request(self, method: str, endpoint: str, path: str) -> FaultDecision:
         """Decide the fate of one request (counts the match for every fault it matches)."""
@@ -177,6 +194,15 @@ class FaultPlan:
                     self._count(fault.trigger, fault.spec)
                     return fault.kind
         return None
+
+    def for_chat_reply(self) -> bool:
+        """True when the next simulated-user reply should fail (an `error` turn)."""
+        with self._lock:
+            for fault in self.chat_error_faults:
+                if fault.trigger.wants(self._rng):
+                    self._count(fault.trigger, fault.spec)
+                    return True
+        return False
 
     def _count(self, trigger: _Trigger, spec: str) -> None:
         trigger.fired += 1
@@ -282,6 +308,8 @@ def parse_fault_specs(specs: Sequence[str], *, seed: int = 0) -> FaultPlan:
     request_faults: list[RequestFault] = []
     run_faults: list[RunFault] = []
     min_duration = 0.0
+    chat_delay = 0.0
+    chat_errors: list[RunFault] = []
     for raw in specs:
         spec = raw.strip()
         if not spec:
@@ -305,13 +333,26 @@ def parse_fault_specs(specs: Sequence[str], *, seed: int = 0) -> FaultPlan:
             if "min_duration" not in options:
                 raise ConfigError(f"bad fault spec {spec!r}: results:slow needs min_duration=S")
             min_duration = max(min_duration, options["min_duration"])
+        elif target == "chat" and kind_text == "slow_user":
+            options = _options(spec, option_parts, ("delay",))
+            chat_delay = max(chat_delay, options.get("delay", 1.0))
+        elif target == "chat" and kind_text == "error":
+            options = _options(spec, option_parts, _TRIGGER_KEYS)
+            chat_errors.append(RunFault(spec, RunFaultKind.ERROR, _trigger(options)))
         else:
             raise ConfigError(
                 f"bad fault spec {spec!r}: unknown fault; request faults start with a method "
                 "('GET results:503'); run faults are runs:never_finish, runs:error and "
                 "results:slow:min_duration=S"
             )
-    return FaultPlan(request_faults, run_faults, min_result_duration_s=min_duration, seed=seed)
+    return FaultPlan(
+        request_faults,
+        run_faults,
+        min_result_duration_s=min_duration,
+        seed=seed,
+        chat_reply_delay_s=chat_delay,
+        chat_error_faults=chat_errors,
+    )
 
 
 def specs_from_env(environ: Mapping[str, str]) -> list[str]:

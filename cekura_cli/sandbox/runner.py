@@ -120,6 +120,7 @@ def start_sandbox_in_thread(config: SandboxConfig) -> SandboxHandle:
     if faults is None:
         faults = parse_fault_specs(specs_from_env(os.environ))
     state = SandboxState(config.suite, agent_websocket_url=config.agent_websocket_url)
+    state.faults = faults  # API-chat faults act inside dispatch (sandbox/api_chat_routes.py)
     core = SandboxCore(state, api_key=config.api_key, faults=faults)
     loop, loop_thread = _loop_thread()
     settings = EngineSettings(

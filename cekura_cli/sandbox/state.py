@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from cekura_cli.sandbox.records import (
     TERMINAL_RUN,
@@ -62,6 +63,8 @@ class SandboxState(ServiceShapes):
         self._next_result_id = FIRST_RESULT_ID
         self._next_run_id = FIRST_RUN_ID
         self.started_at = clock()
+        self.chats: dict[int, Any] = {}  # run id -> api_chat.ChatSession (API-chat runs)
+        self.faults: Any = None  # the FaultPlan, for the API-chat faults
 
     # --- changes -----------------------------------------------------------------
 
