@@ -32,7 +32,7 @@ from cekura_cli import __version__
 from cekura_cli.api.errors import check_status, parse_json, translate_transport_error
 from cekura_cli.api.retry import RetryPolicy, RetrySchedule, TransientFailure
 from cekura_cli.errors import RequestRejected, RetriesExhausted, ServiceError
-from cekura_cli.redact import redact
+from cekura_cli.redact import redact, register_secret
 
 logger = logging.getLogger("cekura_cli.api")
 
@@ -86,6 +86,7 @@ class ChatClient:
         max_connections: int = 100,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        register_secret(api_key)  # before anything could echo it
         self._base = base_url.rstrip("/")
         self._retry = retry or RetryPolicy()
         self._clock = clock
