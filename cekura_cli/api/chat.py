@@ -175,7 +175,8 @@ class ChatClient:
         parse: bool = True,
     ) -> Any:
         schedule = RetrySchedule(
-            self._retry, deadline=deadline if deadline is not None else self.deadline,
+            self._retry,
+            deadline=deadline if deadline is not None else self.deadline,
             clock=self._clock,
         )
 
@@ -247,4 +248,3 @@ def _turn_state(data: Any, asked: int) -> TurnState:
         ended=data.get("ended") is True,
         ended_reason=reason if isinstance(reason, str) else None,
     )
-

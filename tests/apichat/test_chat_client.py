@@ -29,11 +29,11 @@ TURN_BODY = {
 }
 
 
-def run(coro):  # noqa: ANN001, ANN201
+def run(coro):
     return asyncio.run(coro)
 
 
-async def with_client(fn):  # noqa: ANN001, ANN201
+async def with_client(fn):
     client = ChatClient(base_url=BASE, api_key=KEY, retry=FAST)
     try:
         return await fn(client)

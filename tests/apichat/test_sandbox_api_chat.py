@@ -76,14 +76,23 @@ def test_a_whole_chat_is_scored_by_the_scenario_expectations() -> None:
     assert status == 202 and accepted["turn_id"] == 1
     _, turn = call(state, "GET", f"{V1}/runs/{run_id}/chat/1/")
     assert (turn["status"], turn["message"]) == ("ready", "Book it")
-    call(state, "POST", f"{V1}/runs/{run_id}/chat/", {"role": "Function Call", "data": {"name": "book", "id": "c", "arguments": "{}"}})
+    call(
+        state,
+        "POST",
+        f"{V1}/runs/{run_id}/chat/",
+        {"role": "Function Call", "data": {"name": "book", "id": "c", "arguments": "{}"}},
+    )
     _, last = call(state, "POST", f"{V1}/runs/{run_id}/chat/", {"content": "booked"})
     _, end = call(state, "GET", f"{V1}/runs/{run_id}/chat/{last['turn_id']}/")
     assert end["ended"] is True and end["message"] is None
     run = state.runs[run_id]
     assert run.status.value == "completed" and run.outcome.success, run.outcome
     assert [e["role"] for e in run.outcome.transcript_object] == [
-        "Testing Agent", "Main Agent", "Testing Agent", "Function Call", "Main Agent",
+        "Testing Agent",
+        "Main Agent",
+        "Testing Agent",
+        "Function Call",
+        "Main Agent",
     ]
     status, _ = call(state, "POST", f"{V1}/runs/{run_id}/chat/", {"content": "more"})
     assert status == 409  # already ended
@@ -118,7 +127,9 @@ def test_a_submit_while_generating_drops_the_older_turn() -> None:
     call(state, "POST", f"{V1}/runs/{run_id}/chat/", {"content": "hello again"})
     _, first = call(state, "GET", f"{V1}/runs/{run_id}/chat/1/")
     assert first["status"] == "dropped"
-    said = [e["content"] for e in state.chats[run_id].record.entries if e["role"] == "Testing Agent"]
+    said = [
+        e["content"] for e in state.chats[run_id].record.entries if e["role"] == "Testing Agent"
+    ]
     assert said == ["Hello", "Book it"]  # the dropped turn's line is said once, by turn 2
 
 
@@ -149,7 +160,9 @@ def test_unknown_turns_runs_and_text_runs() -> None:
     (run_id,) = start(state, ["chat"])
     assert call(state, "GET", f"{V1}/runs/{run_id}/chat/9/")[0] == 404
     assert call(state, "GET", f"{V1}/runs/999999/chat/0/")[0] == 404
-    assert call(state, "POST", f"{V1}/scenarios/run_scenarios_api_chat/", {"tags": ["chat"]})[0] == 400
+    assert (
+        call(state, "POST", f"{V1}/scenarios/run_scenarios_api_chat/", {"tags": ["chat"]})[0] == 400
+    )
     bad = {"agent_id": 5, "tags": ["chat"], "timeout": 99999}
     assert call(state, "POST", f"{V1}/scenarios/run_scenarios_api_chat/", bad)[0] == 400
 
