@@ -33,7 +33,20 @@ def assert_usage_error(result, expected: str) -> None:
         (["run", "--agent-id", "1", "--frequency", "0"], KEY, "--frequency"),
         (["run", "--agent-id", "1", "--min-pass-rate", "1.5"], KEY, "invalid min_pass_rate"),
         (["run", "--agent-id", "1", "--no-wait", "--json", "-"], KEY, "--no-wait"),
-        (["run", "--agent-id", "1", "--serve", "echo"], KEY, "--serve needs --public-url"),
+        (
+            ["run", "--agent-id", "1", "--serve", "echo", "--via", "websocket"],
+            KEY,
+            "--via websocket with --serve needs --public-url",
+        ),
+        (["run", "--agent-id", "1", "--via", "api-chat"], KEY, "--via api-chat needs --serve"),
+        (["run", "--agent-id", "1", "--via", "chat"], KEY, "Invalid value for '--via'"),
+        (
+            ["run", "--agent-id", "1", "--serve", "echo", "--via", "api-chat"]
+            + ["--public-url", "wss://x.example"],
+            KEY,
+            "--via api-chat needs no --public-url",
+        ),
+        (["run", "--agent-id", "1", "--serve", "echo", "--no-wait"], KEY, "drop --no-wait"),
         (["run", "--agent-id", "1", "--scenarios", "x.yaml"], KEY, "--scenarios FILE is for"),
         (["run", "--agent-id", "1", "--personality", "p1"], KEY, "personality id 'p1'"),
         (["wait", "abc"], KEY, "RESULT_ID"),

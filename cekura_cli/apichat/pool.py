@@ -96,13 +96,14 @@ class ChatPool:
         return {run_id: e.cause for run_id, e in list(self.endings.items()) if e.cause}
 
     def amend_runs(self, runs: Sequence[Run]) -> list[Run]:
-        """The service's runs with our local failures as their error (reason) — the
-        service cannot know that the agent raised, hung or exited."""
+        """The service's runs with our local failures as their error (reason): the
+        service cannot know that the agent raised, hung or exited, so our cause wins
+        over whatever it made of the ended chat."""
         failures = self.failures()
         out = []
         for run in runs:
             cause = failures.get(run.id)
-            if cause is None or (run.error_message or "").strip():
+            if cause is None:
                 out.append(run)
             else:
                 out.append(run.model_copy(update={"error_message": cause, "success": False}))
