@@ -17,7 +17,10 @@ Errors carry one redacted line; the API key is only ever sent to ``base_url``.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
+import ssl
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +38,12 @@ from cekura_cli.errors import RequestRejected, RetriesExhausted, ServiceError
 from cekura_cli.redact import redact, register_secret
 
 logger = logging.getLogger("cekura_cli.api")
+
+if importlib.util.find_spec("sniffio") is None:  # pragma: no branch
+    # httpcore 1.0 tries ``import sniffio`` on every async request; recent anyio no longer
+    # pulls it in, and a failing import rescans sys.path each time (~40% of the driver's
+    # CPU at 200 conversations). None in sys.modules makes that import fail at once.
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 CHAT_PATH = "/test_framework/v1/runs/{id}/chat/"
 TURN_PATH = "/test_framework/v1/runs/{id}/chat/{turn}/"
@@ -85,6 +94,7 @@ class ChatClient:
         transport: httpx.AsyncBaseTransport | None = None,
         max_connections: int = 100,
         clock: Callable[[], float] = time.monotonic,
+        verify: ssl.SSLContext | None = None,
     ) -> None:
         register_secret(api_key)  # before anything could echo it
         self._base = base_url.rstrip("/")
@@ -92,6 +102,13 @@ class ChatClient:
         self._clock = clock
         self.deadline: float | None = None
         """Monotonic time after which no retry is scheduled; settable."""
+        if transport is None:
+            transport = httpx.AsyncHTTPTransport(
+                verify=verify if verify is not None else tls_context(base_url),
+                limits=httpx.Limits(
+                    max_connections=max_connections, max_keepalive_connections=max_connections
+                ),
+            )
         self._http = httpx.AsyncClient(
             headers={
                 API_KEY_HEADER: api_key,
@@ -101,9 +118,6 @@ class ChatClient:
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S)),
             transport=transport,
             follow_redirects=False,
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
         )
 
     async def aclose(self) -> None:
@@ -248,3 +262,13 @@ def _turn_state(data: Any, asked: int) -> TurnState:
         ended=data.get("ended") is True,
         ended_reason=reason if isinstance(reason, str) else None,
     )
+
+
+def tls_context(base_url: str) -> ssl.SSLContext:
+    """Certificate checking: the default CA bundle for https; for plain http (the
+    sandbox on loopback) a context without CAs that would refuse any TLS peer (loading
+    the bundle costs ~70 ms, and no TLS connection is made: redirects are not followed).
+    Built once and shared by every client of a pool."""
+    if base_url.lower().startswith("https"):
+        return httpx.create_ssl_context()
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +34,7 @@ log = logging.getLogger("cekura_cli.apichat")
 STOP_GRACE_S = 2.0
 """Beyond the end-chat budget, how long :meth:`ChatPool.stop` waits for the thread."""
 START_TIMEOUT_S = 10.0
+CONVERSATIONS_PER_CLIENT = 16
 
 
 @dataclass
@@ -45,7 +46,8 @@ class PoolConfig:
     deadline: float | None = None
     """Monotonic time after which no retry is scheduled (the run's --timeout)."""
     drive: DriveSettings = field(default_factory=DriveSettings)
-    transport: httpx.AsyncBaseTransport | None = None
+    wrap_transport: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None
+    """For tests and benchmarks: wraps each client's real transport (to count requests)."""
 
 
 class ChatPool:
@@ -109,6 +111,37 @@ class ChatPool:
                 out.append(run.model_copy(update={"error_message": cause, "success": False}))
         return out
 
+    def _clients(self) -> list[ChatClient]:
+        """One HTTP client per :data:`CONVERSATIONS_PER_CLIENT` conversations driven at
+        once: httpcore's pool does O(connections x waiting requests) work per request,
+        so one pool of 200 connections costs more CPU than the conversations themselves."""
+        import httpx
+
+        from cekura_cli.api.chat import ChatClient, tls_context
+
+        config = self.config
+        width = min(max(1, config.concurrency), max(1, len(self.runs)))
+        shards = -(-width // CONVERSATIONS_PER_CLIENT)
+        verify = tls_context(config.base_url)
+        clients = []
+        for _ in range(shards):
+            transport: httpx.AsyncBaseTransport | None = None
+            if config.wrap_transport is not None:
+                limits = httpx.Limits(max_connections=CONVERSATIONS_PER_CLIENT * 2)
+                transport = config.wrap_transport(
+                    httpx.AsyncHTTPTransport(verify=verify, limits=limits)
+                )
+            chat = ChatClient(
+                base_url=config.base_url,
+                api_key=config.api_key,
+                transport=transport,
+                verify=verify,
+                max_connections=CONVERSATIONS_PER_CLIENT * 2,
+            )
+            chat.deadline = config.deadline
+            clients.append(chat)
+        return clients
+
     # -- the driver thread ------------------------------------------------------------
     def _thread_main(self) -> None:
         try:
@@ -119,24 +152,22 @@ class ChatPool:
             self._ready.set()
 
     async def _main(self) -> None:
-        from cekura_cli.api.chat import ChatClient
 
         self._loop = asyncio.get_running_loop()
         self._stopper = stopper = Stopper()
-        config = self.config
-        chat = ChatClient(
-            base_url=config.base_url,
-            api_key=config.api_key,
-            transport=config.transport,
-            max_connections=max(10, min(config.concurrency * 2, 200)),
-        )
-        chat.deadline = config.deadline
+        clients = self._clients()
         self._ready.set()
-        slots = asyncio.Semaphore(max(1, config.concurrency))
+        slots = asyncio.Semaphore(max(1, self.config.concurrency))
         try:
-            await asyncio.gather(*(self._one(run, chat, slots, stopper) for run in self.runs))
+            await asyncio.gather(
+                *(
+                    self._one(run, clients[index % len(clients)], slots, stopper)
+                    for index, run in enumerate(self.runs)
+                )
+            )
         finally:
-            await chat.aclose()
+            for chat in clients:
+                await chat.aclose()
             try:
                 await asyncio.wait_for(self.agent.shutdown(), 5.0)
             except Exception as exc:

@@ -4,7 +4,6 @@ drive a whole API-chat result in-process. Every wait is bounded."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -86,14 +85,26 @@ def start_chat_sandbox(directory: Path, faults: Sequence[str] = (), suite: str =
     )
 
 
-class CountingTransport(httpx.AsyncBaseTransport):
-    """Real HTTP, with requests in flight counted per run id (``/runs/{id}/``)."""
+class Counts:
+    """Requests in flight per run id (``/runs/{id}/``), across every client of a pool."""
 
     def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
         self.in_flight: Counter[int] = Counter()
         self.max_in_flight: Counter[int] = Counter()
         self.requests: Counter[str] = Counter()
+
+    def wrap(self, inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+        return CountingTransport(inner, self)
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """The pool's real transport, counting into :class:`Counts`."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, counts: Counts) -> None:
+        self.inner = inner
+        self.in_flight = counts.in_flight
+        self.max_in_flight = counts.max_in_flight
+        self.requests = counts.requests
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         found = re.search(r"/runs/(\d+)/", request.url.path)
@@ -118,7 +129,7 @@ class Driven:
     pool: Any
     runs: dict[int, Any]  # run id -> api Run, after the result finished
     chats: dict[str, Any]  # the sandbox's per-run chat counters
-    transport: CountingTransport
+    transport: Counts
     stats: dict[str, Any] = field(default_factory=dict)
 
 
@@ -139,13 +150,13 @@ def drive(
     from cekura_cli.apichat.pool import ChatPool, PoolConfig
     from cekura_cli.shim.adapters import load_agent
 
-    transport = CountingTransport()
+    transport = Counts()
     config = PoolConfig(
         base_url=handle.url,
         api_key=API_KEY,
         concurrency=concurrency,
         transcripts_dir=transcripts,
-        transport=transport,
+        wrap_transport=transport.wrap,
         drive=DriveSettings(turn_timeout_s=turn_timeout_s, policy=ChatPolicy(probe_delay_s=0.05)),
     )
     with CekuraClient(base_url=handle.url, api_key=API_KEY) as client:
@@ -159,5 +170,4 @@ def drive(
     chats = httpx.get(
         handle.url + "/_sandbox/chats/", headers={"X-CEKURA-API-KEY": API_KEY}, timeout=10
     ).json()["runs"]
-    asyncio.run(transport.aclose())
     return Driven(pool, runs, chats, transport, handle.stats())
