@@ -209,6 +209,27 @@ def _p90(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))]
 
 
+def latency_pass(args: argparse.Namespace) -> None:
+    """A slow simulated user at a load the sandbox's HTTP server is not saturated by:
+    what the poll schedule itself costs in notice latency and polls per turn."""
+    with tempfile.TemporaryDirectory() as tmp:
+        suite = Path(tmp) / "suite.yaml"
+        write_suite(suite, args.latency_conversations, args.turns)
+        results = [
+            api_chat_round(suite, slow_user_s=args.slow_user) for _ in range(args.rounds)
+        ]
+    notice = statistics.median(r["notice_ms"] for r in results)
+    p90 = statistics.median(r["notice_p90_ms"] for r in results)
+    polls = statistics.median(r["polls"] for r in results)
+    peak = max(r["in_flight"] for r in results)
+    print(
+        f"unsaturated: {args.latency_conversations} conversations x {args.turns} turns, "
+        f"simulated user {args.slow_user:g} s per reply: ready reply noticed after "
+        f"{notice:.0f} ms median, {p90:.0f} ms p90 (<= 250 ms); {polls:g} polls per turn "
+        f"median (<= 4); max {peak:g} request(s) in flight per conversation (<= 1)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", type=int, default=200)
@@ -216,7 +237,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--slow-user", type=float, default=0.3)
     parser.add_argument("--no-cli", action="store_true")
+    parser.add_argument(
+        "--latency-conversations",
+        type=int,
+        default=20,
+        help="conversations of the unsaturated slow-user pass (notice latency, polls)",
+    )
+    parser.add_argument("--only-latency", action="store_true")
     args = parser.parse_args()
+    if args.only_latency:
+        latency_pass(args)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         suite = Path(tmp) / "suite.yaml"
         write_suite(suite, args.scenarios, args.turns)
@@ -258,6 +289,7 @@ def main() -> None:
             r["websocket"]["wall_s"] for r in rounds
         )
         print(f"api-chat / websocket wall time: {ratio:.2f}x")
+        latency_pass(args)
         if not args.no_cli:
             walls = [cli_round(suite, args.scenarios) for _ in range(args.rounds)]
             print(

@@ -54,6 +54,9 @@ class ChatPolicy:
 
     poll_delays_s: tuple[float, ...] = (0.05, 0.1, 0.15, 0.25)
     """Waits before the 1st, 2nd, … poll of a turn; the last one repeats."""
+    early_s: float = 0.1
+    """Once replies have been timed, the first poll comes this long before the quickest
+    of the last few replies would be ready (so most turns take one or two polls)."""
     start_delays_s: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0)
     """Waits between polls of a run that is still starting (404/409 on turn 0)."""
     max_start_polls: int = 300
@@ -176,6 +179,9 @@ class ChatDriver:
     greeting: bool = True
     """The next agent answer is its opening (``on_start``)."""
     ending: Ending | None = None
+    reply_times_s: deque[float] = field(default_factory=lambda: deque(maxlen=3))
+    """How long the last replies took to be seen ready after their submit."""
+    poll_started_s: float | None = None
     _resubmitting: bool = False
     _next: Action | None = None
     _then: Action | Callable[[], None] | None = None
@@ -340,6 +346,9 @@ class ChatDriver:
         if status == "ready" or (ended and status not in ("generating", "error")):
             self.polls = 0
             self.errors_on_turn = 0
+            if self.poll_started_s is not None and not ended:
+                self.reply_times_s.append(self.conv.now() - self.poll_started_s)
+            self.poll_started_s = None
             if ended:
                 self._service_ended(message, reason)
                 return
@@ -401,10 +410,19 @@ class ChatDriver:
             return
         self.phase = Phase.POLLING
         self.polls = 0
+        self.poll_started_s = self.conv.now()
         if polled is not None:
             self._reply(turn_id, *polled)
         else:
-            self._sleep(self.policy.poll_delay(0), PollTurn(turn_id))
+            self._sleep(self._first_poll_delay(), PollTurn(turn_id))
+
+    def _first_poll_delay(self) -> float:
+        """The wait before a turn's first poll: the fixed schedule's first step, or, once
+        replies have been timed, just before the quickest recent one would be ready."""
+        first = self.policy.poll_delay(0)
+        if not self.reply_times_s:
+            return first
+        return max(first, min(self.reply_times_s) - self.policy.early_s)
 
     def _record_sent(self) -> None:
         if self.sent:  # what reached the service is part of the transcript

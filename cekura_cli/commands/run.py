@@ -216,7 +216,12 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
             concurrency=args.concurrency,
         )
         if args.dry_run:
-            return show_plan(ui, scenarios, request, args.json_out)
+            body = None
+            if api_chat:
+                from cekura_cli.apichat.run import api_chat_body
+
+                body = api_chat_body(request, [s.id for s in scenarios], settings.timeout)
+            return show_plan(ui, scenarios, request, args.json_out, body=body)
         wait_options = WaitOptions(
             timeout_s=settings.timeout,
             report=ReportOptions(
@@ -298,7 +303,12 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
 
 
 def show_plan(
-    ui: Ui, scenarios: list[Scenario], request: StartRequest, json_out: str | None
+    ui: Ui,
+    scenarios: list[Scenario],
+    request: StartRequest,
+    json_out: str | None,
+    *,
+    body: dict[str, Any] | None = None,
 ) -> ExitCode:
     """``--dry-run``: what would run, and the exact request body; nothing is started."""
     from cekura_cli.plan import render_scenarios, scenarios_to_dicts, write_plan_json
@@ -312,7 +322,7 @@ def show_plan(
             "name": request.name,
             "runs": runs,
             "scenarios": scenarios_to_dicts(scenarios),
-            "request": request.body([s.id for s in scenarios]),
+            "request": body if body is not None else request.body([s.id for s in scenarios]),
         }
         write_plan_json(document, json_out, ui.stdout)
     return ExitCode.OK

@@ -284,3 +284,29 @@ def test_poll_failure_ends_the_chat_with_the_problem() -> None:
 def test_submits_of_an_empty_content_turn_is_one_content_submit() -> None:
     assert submits_of(plan_turn({"content": ""})) == [({"content": ""}, True)]
     assert submits_of(plan_turn({"metadata": {"a": 1}})) == [({"metadata": {"a": 1}}, False)]
+
+
+def test_once_replies_are_timed_the_first_poll_waits_for_the_quickest() -> None:
+    now = [0.0]
+    conv = Conversation(clock=lambda: now[0], started_wall=0.0, run_id="7")
+    driver = ChatDriver(conv, ChatPolicy(poll_delays_s=(0.05, 0.1), early_s=0.1))
+    driver.start()
+    driver.next_action()
+    ready(driver, 0, "line 0")
+    driver.next_action()
+    answer(driver, None)
+    driver.next_action()
+    first_waits = []
+    for turn in (1, 2, 3):
+        answer(driver, f"reply {turn}")
+        driver.next_action()
+        driver.on_submitted(turn)
+        sleep = driver.next_action()
+        assert isinstance(sleep, Sleep)
+        first_waits.append(sleep.seconds)
+        now[0] += 1.0  # the simulated user takes a second
+        driver.after_sleep()
+        assert driver.next_action() == PollTurn(turn)
+        ready(driver, turn, f"line {turn}")
+        assert driver.next_action() == AskAgent(f"line {turn}")
+    assert first_waits == [0.05, 0.9, 0.9]

@@ -145,3 +145,16 @@ def test_an_agent_with_no_opening_line_is_told_so(tmp_path: Path) -> None:
     assert result.returncode == ExitCode.TEST_FAILURES, result.stderr
     report = json.loads((tmp_path / "r.json").read_text())
     assert {run["reason"] for run in report["runs"]} == {"the agent has no opening line"}
+
+
+def test_dry_run_shows_the_api_chat_request_and_starts_nothing(chat_sandbox, tmp_path) -> None:
+    handle = chat_sandbox()
+    args = ["run", "-t", "smoke-test", "--serve", "echo", "--concurrency", "4", "--dry-run"]
+    result = run_cli(
+        [*args, "--timeout", "600", "--json", "-"], cli_environment(handle.url), tmp_path
+    )
+    assert result.returncode == ExitCode.OK, result.stderr
+    body = json.loads(result.stdout)["request"]
+    assert body["timeout"] == 600 and "concurrency_limit" not in body
+    assert "websocket_url" not in body
+    assert requests_to(handle, POST_API_CHAT_RUN) == 0
