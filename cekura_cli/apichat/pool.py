@@ -34,7 +34,7 @@ log = logging.getLogger("cekura_cli.apichat")
 STOP_GRACE_S = 2.0
 """Beyond the end-chat budget, how long :meth:`ChatPool.stop` waits for the thread."""
 START_TIMEOUT_S = 10.0
-CONVERSATIONS_PER_CLIENT = 16
+CONVERSATIONS_PER_CLIENT = 4
 
 
 @dataclass

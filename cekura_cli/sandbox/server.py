@@ -76,6 +76,9 @@ class SandboxCore:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog is 5: 200 API-chat conversations connecting at once
+    # overflow it, and a dropped SYN is retried by the client only after 1 s, 3 s, 7 s…
+    request_queue_size = 512
 
     def __init__(
         self,
