@@ -99,9 +99,10 @@ def drive_api_chat(
     try:
         with deferred_interrupts() as interrupt:  # a sent start request is seen through
             result = client.start_api_chat_run(body)
-            runs = list(result.runs) or list(client.get_result(result.id).runs)
         if interrupt.signalled:
             raise KeyboardInterrupt
+        # the start response lists the runs; a service that leaves them out is asked once
+        runs = list(result.runs) or list(client.get_result(result.id).runs)
         ui.info(
             f"cekura: started result {result.id} ({len(runs)} runs, API chat: {options.target} "
             f"plays the agent, {concurrency} at a time): {links.result(result.id)}"
