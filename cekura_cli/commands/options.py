@@ -240,7 +240,8 @@ Serve = Annotated[
         rich_help_panel=LOCAL,
         help="Serve this agent with the bundled shim during the run: module:function, "
         "file.py:function, http(s)://…, exec:COMMAND, echo or booking "
-        "(with --local the default is booking).",
+        "(with --local the default is booking). Against the service without --public-url "
+        "the CLI plays it over API chat: no tunnel needed.",
     ),
 ]
 ServePort = Annotated[
