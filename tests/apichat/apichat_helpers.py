@@ -59,6 +59,22 @@ def hang(history, context):
     return reply(history, context)
 
 
+import threading
+
+_lock = threading.Lock()
+busy = {"now": 0, "max": 0}
+
+
+def counted(history, context):
+    with _lock:
+        busy["now"] += 1
+        busy["max"] = max(busy["max"], busy["now"])
+    time.sleep(0.05)
+    with _lock:
+        busy["now"] -= 1
+    return reply(history, context)
+
+
 def hostile(history, context):
     if not history:
         return None

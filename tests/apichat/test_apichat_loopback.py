@@ -131,3 +131,17 @@ def test_hostile_agent_text_is_kept_verbatim_in_the_transcript(
     doc = json.loads(next((tmp_path / "t").glob("*.json")).read_text())
     said = [e["content"] for e in doc["transcript_object"] if e["role"] == "Main Agent"]
     assert said and all("::error::pwned" in text for text in said)
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_at_most_concurrency_conversations_are_driven_at_once(
+    sandbox, tmp_path: Path, monkeypatch, concurrency: int
+) -> None:
+    write_agents(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    driven = drive(sandbox(), "agents.py:counted", concurrency=concurrency, frequency=3)
+    assert_all_passed(driven)
+    module = driven.pool.agent._fn.__globals__  # the loaded agents.py
+    assert 1 <= module["busy"]["max"] <= concurrency
+    if concurrency > 1:
+        assert module["busy"]["max"] > 1  # the limit, not the driver, held it down
