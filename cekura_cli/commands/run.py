@@ -13,6 +13,7 @@ from cekura_cli.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from cekura_cli.api.models import Scenario
+    from cekura_cli.apichat.mode import Mode
     from cekura_cli.orchestration.selection import Selection
     from cekura_cli.runner import StartRequest
     from cekura_cli.ui import Ui
@@ -66,7 +67,7 @@ class RunArgs:
                 "API chat needs the CLI to play the agent until the end; drop --no-wait"
             )
 
-    def mode(self) -> Any:
+    def mode(self) -> Mode:
         """WEBSOCKET or API_CHAT (:func:`cekura_cli.apichat.mode.choose_mode`)."""
         from cekura_cli.apichat.mode import choose_mode
 
@@ -222,6 +223,18 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
 
                 body = api_chat_body(request, [s.id for s in scenarios], settings.timeout)
             return show_plan(ui, scenarios, request, args.json_out, body=body)
+        if args.serve and not args.local and not api_chat:
+            stack.enter_context(
+                serve_agent(
+                    args.serve,
+                    port=args.serve_port,
+                    secret=secret,
+                    transcripts_dir=args.transcripts,
+                    ui=ui,
+                )
+            )
+        result = None
+        names = {s.id: s.display_name for s in scenarios}
         wait_options = WaitOptions(
             timeout_s=settings.timeout,
             report=ReportOptions(
@@ -252,18 +265,6 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
                 ui=ui,
                 started_at=args.started_at,
             )
-        if args.serve and not args.local:
-            stack.enter_context(
-                serve_agent(
-                    args.serve,
-                    port=args.serve_port,
-                    secret=secret,
-                    transcripts_dir=args.transcripts,
-                    ui=ui,
-                )
-            )
-        result = None
-        names = {s.id: s.display_name for s in scenarios}
         try:
             with deferred_interrupts() as interrupt:  # a sent start request is seen through
                 result = client.start_text_run(request.body([s.id for s in scenarios]))
