@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cekura_cli.errors import UsageError
 from cekura_cli.exit_codes import ExitCode
 
 if TYPE_CHECKING:
@@ -68,7 +69,12 @@ def drive_api_chat(
     from cekura_cli.shim.adapters import load_agent
     from cekura_cli.ui import deferred_interrupts
 
-    agent = load_agent(options.target)  # a bad TARGET fails here, before anything starts
+    try:
+        agent = load_agent(options.target)  # a bad TARGET fails here, before anything starts
+    except SystemExit as exc:  # user code calling sys.exit() at import time
+        raise UsageError(
+            f"cannot import agent {options.target!r}: it exited while loading ({exc})"
+        ) from None
     concurrency = options.concurrency or DEFAULT_CONCURRENCY
     config = PoolConfig(
         base_url=options.api_url,

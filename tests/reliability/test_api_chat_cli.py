@@ -158,3 +158,15 @@ def test_dry_run_shows_the_api_chat_request_and_starts_nothing(chat_sandbox, tmp
     assert body["timeout"] == 600 and "concurrency_limit" not in body
     assert "websocket_url" not in body
     assert requests_to(handle, POST_API_CHAT_RUN) == 0
+
+
+def test_a_bad_target_is_exit_2_before_anything_starts(chat_sandbox, tmp_path) -> None:
+    handle = chat_sandbox()
+    (tmp_path / "broken.py").write_text("raise SystemExit('no config file')\n")
+    for target in ("missing.py:reply", "broken.py:reply"):
+        args = ["run", "-t", "smoke-test", "--serve", target]
+        result = run_cli(args, cli_environment(handle.url), tmp_path)
+        assert result.returncode == ExitCode.USAGE, result.stderr
+        assert "Traceback" not in result.stderr
+        assert result.stderr.startswith("cekura: error: ")
+    assert requests_to(handle, POST_API_CHAT_RUN) == 0
