@@ -4,6 +4,8 @@ simulated user), the real HTTP client and the shim's adapters, with faults injec
 from __future__ import annotations
 
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -146,3 +148,42 @@ def test_at_most_concurrency_conversations_are_driven_at_once(
     assert 1 <= module["busy"]["max"] <= concurrency
     if concurrency > 1:
         assert module["busy"]["max"] > 1  # the limit, not the driver, held it down
+
+
+class _TurnHandler(BaseHTTPRequestHandler):
+    """An HTTP agent (docs/shim.md): echoes each message event, 500 for "beta"."""
+
+    def do_POST(self) -> None:
+        event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        content = event.get("content")
+        status, body = 200, b""
+        if event["event"] == "message" and content == "beta":
+            status = 500
+        elif event["event"] == "message":
+            body = json.dumps([{"content": content, "metadata": {"run": event["run_id"]}}])
+            body = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_an_http_agent_is_driven_through_the_shims_http_adapter(sandbox, tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _TurnHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/turn"
+        driven = drive(sandbox(), url, transcripts=tmp_path / "t")
+    finally:
+        server.shutdown()
+        server.server_close()
+    failures = driven.pool.failures()
+    assert list(failures.values()) == ["agent error: HTTP agent answered 500"]
+    passed = [run for run in driven.runs.values() if run.success]
+    assert len(passed) == 1
+    docs = [json.loads(f.read_text()) for f in (tmp_path / "t").glob("*.json")]
+    assert {doc["metadata"].get("run") for doc in docs} == {doc["run_id"] for doc in docs}
