@@ -63,6 +63,8 @@ class ChatSession:
     reply_delay_s: float = 0.0
     error_turns: int = 0
     """Inject: this many replies fail (``error``) before they are generated."""
+    timeout_s: float | None = None
+    """The start request's ``timeout``: the conversation's whole lifetime."""
     record: ConversationRecord = field(default_factory=ConversationRecord)
     turns: dict[int, ChatTurn] = field(default_factory=dict)
     next_line: int = 0  # index into script of the next line the tester will say
@@ -159,6 +161,13 @@ class ChatSession:
         else:
             self.record.ended_by = EndedBy.ERROR
             self.record.error = f"the client ended the chat: {reason or 'no reason given'}"
+
+    def expire_if_due(self, now: float) -> None:
+        """Past its ``timeout`` the chat is over and scored as it stands (not an error)."""
+        if self.ended or self.timeout_s is None or now - self.started_at < self.timeout_s:
+            return
+        self._finish("timeout", now)
+        self.record.ended_by = EndedBy.TESTER
 
     def stats(self) -> dict[str, Any]:
         ready = [t for t in self.turns.values() if t.id > 0 and t.noticed_at is not None]

@@ -80,6 +80,7 @@ def start_api_chat(
             first_speaker=state.suite.first_speaker(run.scenario),
             started_at=now,
             reply_delay_s=faults.chat_reply_delay_s if faults else 0.0,
+            timeout_s=float(timeout) if timeout is not None else None,
         )
     return json_response(200, state.start_response_json(result))
 
@@ -94,6 +95,8 @@ def _session(state: SandboxState, params: Mapping[str, str]) -> ChatSession | Re
     run = state.runs[run_id]
     if run.terminal and not chat.ended:  # ended meanwhile by end_calls
         chat.end(CANCELLED, state.clock())
+    chat.expire_if_due(state.clock())
+    _finish_if_ended(state, chat)
     return chat
 
 

@@ -175,3 +175,22 @@ def test_end_calls_cancels_an_open_chat() -> None:
     assert call(state, "POST", f"{V1}/runs/{run_id}/chat/", {"content": "x"})[0] == 409
     _, turn = call(state, "GET", f"{V1}/runs/{run_id}/chat/0/")
     assert turn["ended"] is True and turn["ended_reason"] == "end_calls"
+
+
+def test_a_chat_past_its_timeout_is_over_and_scored() -> None:
+    state, clock = make_state()
+    status, body = call(
+        state,
+        "POST",
+        f"{V1}/scenarios/run_scenarios_api_chat/",
+        {"agent_id": 5, "tags": ["chat"], "timeout": 30},
+    )
+    run_id = body["runs"][0]["id"]
+    call(state, "POST", f"{V1}/runs/{run_id}/chat/", {"content": "hello"})
+    clock.now += 31
+    assert call(state, "POST", f"{V1}/runs/{run_id}/chat/", {"content": "late"})[0] == 409
+    _, turn = call(state, "GET", f"{V1}/runs/{run_id}/chat/1/")
+    assert turn["ended"] is True and turn["ended_reason"] == "timeout"
+    run = state.runs[run_id]
+    assert run.status.value == "completed" and run.outcome.error_message is None
+    assert run.outcome.success is False  # turn 2 was never answered
