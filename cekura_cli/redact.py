@@ -43,6 +43,14 @@ def register_secret(secret: str | None) -> None:
                 _fragments = _fragment_pattern(_secrets)
 
 
+def registered_secrets() -> tuple[str, ...]:
+    """The registered secrets (empty when none): lets callers skip masking work."""
+    if not _secrets:
+        return ()
+    with _lock:
+        return tuple(_secrets)
+
+
 def forget_secrets() -> None:
     """Drop every registered secret (tests use this between cases)."""
     global _fragments

@@ -50,10 +50,14 @@ def serve(
         help="Write every finished conversation as one JSON file here.",
     ),
     max_conversations: int = typer.Option(
-        200, "--max-conversations", min=1, metavar="N", help="Cap on concurrent conversations."
+        2000,  # runner.DEFAULT_MAX_CONVERSATIONS (not imported: keeps --help fast)
+        "--max-conversations",
+        min=1,
+        metavar="N",
+        help="Cap on concurrent conversations (past it: close 1013, try again later).",
     ),
     turn_timeout: float = typer.Option(
-        30.0,
+        20.0,  # runner.DEFAULT_TURN_TIMEOUT_S: under the tester's 30 s
         "--turn-timeout",
         min=0.001,
         metavar="SECONDS",

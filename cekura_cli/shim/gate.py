@@ -27,6 +27,15 @@ class SecretCheck:
 
     def __init__(self, secret: str | None) -> None:
         self._secret = secret.encode("utf-8") if secret else None
+        # Clients differ in how they put a non-ASCII secret on the wire: UTF-8 (most
+        # HTTP stacks) or ISO-8859-1 (websockets >= 17, Node ws). Both are accepted.
+        latin: bytes | None = None
+        if secret:
+            try:
+                latin = secret.encode("latin-1")
+            except UnicodeEncodeError:
+                latin = None  # not representable in ISO-8859-1: no client can send it so
+        self._secret_latin = latin if latin != self._secret else None
 
     @property
     def enabled(self) -> bool:
@@ -40,7 +49,10 @@ class SecretCheck:
             raw = given.encode("latin-1", "surrogateescape")
         except UnicodeEncodeError:
             return False
-        return hmac.compare_digest(raw, self._secret)
+        ok = hmac.compare_digest(raw, self._secret)
+        if self._secret_latin is not None:  # both comparisons always run: constant time
+            ok = hmac.compare_digest(raw, self._secret_latin) | ok
+        return ok
 
     def websocket_ok(self, headers: Headers) -> bool:
         """Exactly one ``X-VOCERA-SECRET`` header (any case) holding the secret."""
@@ -84,6 +96,8 @@ def http_route(
 ) -> Response | None:
     """The answer to a plain HTTP request, or ``None`` to go on with the handshake."""
     path, _, query = request.path.partition("?")
+    if len(path) > 1:
+        path = path.rstrip("/")  # /calls/ and /healthz/ too: clients differ
     if path == "/healthz":
         return json_response(200, "OK", health())
     if path != "/calls":

@@ -25,6 +25,13 @@ from cekura_cli.shim.adapters import Agent, load_agent
 from cekura_cli.shim.store import TranscriptStore
 
 START_TIMEOUT_S = 30.0
+DEFAULT_MAX_CONVERSATIONS = 2000
+"""Enough for PRODUCT.md §7's 1,000 idle conversations with room to spare (~66 MiB RSS
+at 1,000); past it a new connection is closed with 1013 (try again later)."""
+DEFAULT_TURN_TIMEOUT_S = 20.0
+"""Below the tester's own 30 s turn timeout (the sandbox's, and what the service
+allows), so an agent that misses it gets the fallback reply sent before the tester
+gives up on the turn."""
 
 
 @dataclass
@@ -36,13 +43,32 @@ class ShimConfig:
     port: int = 8765
     secret: str | None = None
     transcripts_dir: Path | None = None
-    max_conversations: int = 200
-    turn_timeout_s: float = 30.0
+    max_conversations: int = DEFAULT_MAX_CONVERSATIONS
+    turn_timeout_s: float = DEFAULT_TURN_TIMEOUT_S
     max_frame_bytes: int = 1 << 20
     drain_timeout_s: float = 10.0
     ping_interval_s: float | None = 20.0
     ping_timeout_s: float | None = 20.0
     close_timeout_s: float = 10.0  # how long a closing handshake may take before abort
+
+
+def _raise_open_files_limit(conversations: int) -> None:
+    """Lift the soft open-files limit towards the hard one, so that the default
+    ``max_conversations`` holds on a stock ``ulimit -n 1024`` (one socket each, plus
+    transcripts and agent processes). Best effort; nothing to do off Unix."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return
+    want = conversations + 256
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and soft < want:
+            new = want if hard == resource.RLIM_INFINITY else min(want, hard)
+            if new > soft:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+    except (OSError, ValueError):
+        pass
 
 
 def _url(host: str, port: int) -> str:
@@ -76,6 +102,7 @@ async def serve_shim(
     if agent is None:
         agent = load_agent(config.target)
     register_secret(config.secret)
+    _raise_open_files_limit(config.max_conversations)
     store = TranscriptStore(config.transcripts_dir)
     try:
         store.prepare()
@@ -116,8 +143,11 @@ async def serve_shim(
         await stop.wait()
     finally:
         budget = shim.drain_timeout_s
-        await shim.drain(server, config.drain_timeout_s if budget is None else budget)
-        await agent.shutdown()
+        try:
+            await shim.drain(server, config.drain_timeout_s if budget is None else budget)
+        finally:
+            await asyncio.to_thread(store.close)  # every queued transcript is on disk
+            await agent.shutdown()
 
 
 class ShimHandle:
@@ -155,6 +185,10 @@ class ShimHandle:
         except RuntimeError:
             return  # the loop already ended
         self._thread.join(timeout_s + 1.0)
+
+    def note_numbers(self, numbers: dict[str, str]) -> None:
+        """Customer numbers by run id (``customer.number`` of ``/calls``)."""
+        self._shim.store.note_numbers(numbers)
 
     def calls(self) -> list[dict]:
         """Finished conversations in the Custom transcript provider format, oldest first."""

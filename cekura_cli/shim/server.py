@@ -29,7 +29,8 @@ from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 from websockets.protocol import State
 
-from cekura_cli.shim.adapters.base import Agent, AgentError, AgentSession
+from cekura_cli.shim.adapters.base import Agent, AgentSession
+from cekura_cli.shim.diagnostics import close_reason, failure_detail, header_text, label
 from cekura_cli.shim.gate import SECRET_HEADER, UNAUTHORIZED, SecretCheck, http_route
 from cekura_cli.shim.protocol import FrameKind, parse_client_frame, plan_turn
 from cekura_cli.shim.session import Conversation, EndedBy
@@ -84,7 +85,8 @@ class Live:
     wakeup: asyncio.Future[None] | None = None  # set while the worker waits for a turn
     busy: bool = True  # a turn (or the greeting) is in flight or queued
     worker: asyncio.Task[None] | None = None
-    saved: asyncio.Future[None] | None = None
+    save_begun: bool = False
+    saved: asyncio.Future[Any] | None = None  # the transcript writer's, once queued
     turn_deadline: float | None = None  # loop time; set only while the agent is awaited
     turn_task: asyncio.Task[Any] | None = None  # the task awaiting the agent
     timed_out: bool = False  # the watchdog cancelled the agent call
@@ -138,7 +140,7 @@ class ShimServer:
         for name, value in headers.raw_items():
             lower = name.lower()
             if lower.startswith("x-") and lower != "x-vocera-secret":
-                x_headers.setdefault(lower, value)
+                x_headers.setdefault(lower, header_text(value))
         conv = Conversation(
             clock=self._loop_time,
             started_wall=time.time(),
@@ -150,10 +152,13 @@ class ShimServer:
         try:
             session = self.agent.open(conv.context)
         except Exception as exc:
-            log.error("agent could not open a conversation: %s: %s", type(exc).__name__, exc)
-            conv.end(EndedBy.AGENT, f"agent error: {type(exc).__name__}")
-            await self._save(conv)
-            await ws.close(CloseCode.INTERNAL_ERROR, "agent error")
+            detail = failure_detail(exc)
+            log.error("%s: agent could not open a conversation: %s", label(conv), detail)
+            conv.end(EndedBy.AGENT, f"agent error: {detail}")
+            done = self._begin_save(conv)
+            if done is not None:
+                await done
+            await ws.close(CloseCode.INTERNAL_ERROR, close_reason(f"agent error: {detail}"))
             return
         live = Live(ws, conv, session)
         self.live[conv.id] = live
@@ -201,7 +206,7 @@ class ShimServer:
                     conv.end(EndedBy.TESTER, "end_call")
                     return  # the service closes by itself; we must not answer
                 else:
-                    log.debug("conversation %s: ignored a frame (%s)", conv.id, frame.reason)
+                    log.debug("%s: ignored a frame (%s)", label(conv), frame.reason)
         except ConnectionClosed:
             pass
         if not conv.ended:
@@ -266,7 +271,7 @@ class ShimServer:
             if task is not None and hasattr(task, "uncancel"):
                 task.uncancel()
             log.warning(
-                "conversation %s: agent missed the %gs turn timeout", conv.id, self.turn_timeout_s
+                "%s: agent missed the %gs turn timeout", label(conv), self.turn_timeout_s
             )
             if fallback is None:
                 return
@@ -306,7 +311,7 @@ class ShimServer:
             await self._agent_failed(live, exc)
             return
         for problem in plan.problems:
-            log.warning("conversation %s: %s", conv.id, problem)
+            log.warning("%s: %s", label(conv), problem)
         if conv.ended or not frames or ws.state is not State.OPEN:
             return  # the tester hung up meanwhile: never answer after end_call
         for frame in frames:
@@ -317,13 +322,18 @@ class ShimServer:
             await ws.close(CloseCode.NORMAL_CLOSURE)
 
     async def _agent_failed(self, live: Live, exc: Exception) -> None:
-        """The agent raised: end this conversation only (recorded as the agent's doing)."""
+        """The agent raised: end this conversation only (recorded as the agent's doing).
+
+        The cause goes everywhere the tester and the user look: the transcript's
+        ``reason``, the log line (with the run id) and the 1011 close reason, which the
+        service (and the sandbox) shows as the run's reason.
+        """
         conv = live.conv
-        detail = str(exc) if isinstance(exc, AgentError) else type(exc).__name__
-        log.error("conversation %s: agent failed: %s", conv.id, detail)
+        detail = failure_detail(exc)
+        log.error("%s: agent failed: %s", label(conv), detail)
         if conv.end(EndedBy.AGENT, f"agent error: {detail}"):
             await self._save_once(live)
-            await live.ws.close(CloseCode.INTERNAL_ERROR, "agent error")
+            await live.ws.close(CloseCode.INTERNAL_ERROR, close_reason(f"agent error: {detail}"))
 
     async def _finish(self, live: Live) -> None:
         """After the reader stopped: stop the worker, flush the transcript, close the agent."""
@@ -340,25 +350,28 @@ class ShimServer:
         try:
             await _bounded(live.session.close(), AGENT_CLOSE_TIMEOUT_S)
         except Exception as exc:
-            log.warning("conversation %s: agent close failed: %s", live.conv.id, exc)
+            log.warning("%s: agent close failed: %s", label(live.conv), failure_detail(exc))
         # the agent is done with it; the kept transcript does not need it
         live.conv.context.history = []
 
     async def _save_once(self, live: Live) -> None:
-        if live.saved is None:
-            live.saved = asyncio.ensure_future(self._save(live.conv))
-        await asyncio.shield(live.saved)
+        if not live.save_begun:
+            live.save_begun = True
+            live.saved = self._begin_save(live.conv)
+        saved = live.saved
+        if saved is not None and not saved.done():
+            await asyncio.shield(saved)  # shared: a cancelled waiter never cancels the write
 
-    async def _save(self, conv: Conversation) -> None:
+    def _begin_save(self, conv: Conversation) -> asyncio.Future[Any] | None:
+        """Record ``conv`` and queue its file; the future settles once it is written."""
         if not conv.ended:
             conv.end(EndedBy.DISCONNECT, "closed")
-        self.store.record(conv)
-        if self.store.directory is not None:
-            try:
-                await asyncio.to_thread(self.store.write, conv)  # build + mask + fsync off-loop
-            except Exception as exc:  # disk full, permissions: keep serving, say so
-                log.error("conversation %s: transcript not written: %s", conv.id, exc)
-        log.info("conversation %s ended by %s (%s)", conv.id, conv.ended_by, conv.end_reason)
+        log.info("%s ended by %s (%s)", label(conv), conv.ended_by, conv.end_reason)
+        try:
+            return self.store.save_async(conv)
+        except Exception as exc:  # e.g. a document we cannot encode: keep serving, say so
+            log.error("%s: transcript not written: %s", label(conv), failure_detail(exc))
+            return None
 
     # -- shutdown -----------------------------------------------------------------
     async def drain(self, server: Server, timeout_s: float) -> None:
@@ -386,9 +399,8 @@ class ShimServer:
         if self._watchdog is not None:
             self._watchdog.cancel()
         for live in list(self.live.values()):  # last resort: never lose a transcript
-            if live.saved is None:
-                live.saved = loop.create_future()
-                live.saved.set_result(None)
+            if not live.save_begun:
+                live.save_begun = True
                 self.store.save(live.conv)
 
 
@@ -405,3 +417,4 @@ def _why_closed(ws: ServerConnection) -> tuple[EndedBy, str]:
             return EndedBy.TIMEOUT, "keepalive ping timeout"
         return EndedBy.DISCONNECT, f"closed by the shim ({sent.code} {sent.reason})".strip()
     return EndedBy.DISCONNECT, "connection lost"
+

@@ -165,8 +165,13 @@ class Conversation:
         self.context.history.append({"role": "user", "content": text})
 
     def agent_said(self, text: str, started_s: float, sent_s: float) -> None:
-        """Record an agent turn that was one plain content message (the common case)."""
-        self.raw_entries.append((AGENT, text, started_s, sent_s, None))
+        """Record an agent turn that was one plain content message (the common case).
+
+        Agent lines are stamped when they were *sent* (``sent_s``), not when the agent
+        was asked (``started_s``): so the gap after the tester's line is the agent's
+        latency, and a reply never sorts before the tool calls sent ahead of it.
+        """
+        self.raw_entries.append((AGENT, text, sent_s, sent_s, None))
         self.context.history.append({"role": "assistant", "content": text})
 
     def agent_sent(self, messages: list[Message], started_s: float, sent_s: float) -> None:
@@ -184,7 +189,7 @@ class Conversation:
                 continue
             text = msg.get("content")
             if isinstance(text, str):
-                self.raw_entries.append((AGENT, text, started_s, sent_s, None))
+                self.raw_entries.append((AGENT, text, sent_s, sent_s, None))
                 history.append({"role": "assistant", "content": text})
             if msg.get("type") == END_CALL:
                 self.end(EndedBy.AGENT, "end_call")

@@ -15,7 +15,6 @@ The transcript file holds both, plus ids, metadata, headers and how the call end
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -27,6 +26,8 @@ PROVIDER_ROLES: dict[Role, str] = {
     Role.FUNCTION_CALL: "function_call",
     Role.FUNCTION_CALL_RESULT: "function_call_result",
 }
+_CEKURA_NAMES = {role.value: role.value for role in Role}
+_PROVIDER_NAMES = {role.value: name for role, name in PROVIDER_ROLES.items()}
 
 # Handshake headers (lower-cased) that may name the caller, first match wins.
 CUSTOMER_NUMBER_HEADERS = (
@@ -38,6 +39,8 @@ CUSTOMER_NUMBER_HEADERS = (
     "x-inbound-number",
 )
 CUSTOMER_NAME_HEADERS = ("x-customer-name", "x-caller-name", "x-name")
+# Keys of the agent's own metadata that may name the caller, when no header did.
+CUSTOMER_NUMBER_METADATA = ("customer_number", "phone_number", "caller_number", "from_number")
 
 _TIME_DIGITS = 3  # millisecond resolution is plenty for chat turns
 
@@ -53,14 +56,30 @@ def _ended_wall(conv: Conversation) -> float:
     return conv.started_wall + duration
 
 
-def customer(conv: Conversation) -> dict[str, str]:
-    """``{"number", "name"}`` as far as the ``X-`` headers tell (possibly empty)."""
+def customer(conv: Conversation, number: str | None = None) -> dict[str, str]:
+    """``{"number", "name"}`` as far as the run tells (possibly empty).
+
+    The number comes from, first match wins: a phone-number ``X-`` header (a test
+    profile field such as ``X-Customer-Number``), the agent's metadata
+    (``customer_number``, …), then ``number``: what the shim's owner knows about the
+    run (``cekura run --serve`` passes the scenario's inbound number).
+    """
     headers = conv.context.headers
     out: dict[str, str] = {}
     for key in CUSTOMER_NUMBER_HEADERS:
         if headers.get(key):
             out["number"] = headers[key]
             break
+    else:
+        metadata = conv.context.metadata
+        for key in CUSTOMER_NUMBER_METADATA:
+            value = metadata.get(key)
+            if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
+                out["number"] = str(value)
+                break
+        else:
+            if number:
+                out["number"] = number
     for key in CUSTOMER_NAME_HEADERS:
         if headers.get(key):
             out["name"] = headers[key]
@@ -70,47 +89,63 @@ def customer(conv: Conversation) -> dict[str, str]:
 
 def cekura_transcript(conv: Conversation) -> list[dict[str, Any]]:
     """The conversation in Cekura's ``transcript_object`` format."""
-    return _entries(conv, lambda role: role.value)
+    return _entries(conv, _CEKURA_NAMES)
 
 
 def provider_messages(conv: Conversation) -> list[dict[str, Any]]:
     """The conversation's messages in the Custom transcript provider format."""
-    return _entries(conv, PROVIDER_ROLES.__getitem__)
+    return _entries(conv, _PROVIDER_NAMES)
 
 
-def _entries(conv: Conversation, role_name: Callable[[Role], str]) -> list[dict[str, Any]]:
-    """Both formats share the entry shape; only the names of the roles differ."""
+def _entries(conv: Conversation, role_names: dict[str, str]) -> list[dict[str, Any]]:
+    """Both formats share the entry shape; only the names of the roles differ.
+
+    Built straight from the conversation's raw tuples (no Entry/Role objects): this runs
+    once per finished conversation on the event loop, so it is kept cheap.
+    """
     out = []
-    for entry in conv.entries:
+    append = out.append
+    for role, content, start_s, end_s, data in conv.raw_entries:
         item: dict[str, Any] = {
-            "role": role_name(entry.role),
-            "content": entry.content,
-            "start_time": round(entry.start_s, _TIME_DIGITS),
-            "end_time": round(entry.end_s, _TIME_DIGITS),
+            "role": role_names[role],
+            "content": content,
+            "start_time": round(start_s, _TIME_DIGITS),
+            "end_time": round(end_s, _TIME_DIGITS),
         }
-        if entry.data is not None:
-            item["data"] = entry.data
-        out.append(item)
+        if data is not None:
+            item["data"] = data
+        append(item)
     return out
 
 
-def call_id(conv: Conversation) -> str:
-    """The run id when the service sent one (so calls match runs), else our own id."""
-    return conv.context.run_id or conv.id
+def call_id(conv: Conversation, ordinal: int = 1) -> str:
+    """The run id when the service sent one (so calls match runs), else our own id.
+
+    ``ordinal`` counts the conversations of one run id: a run that reconnects gets
+    ``<run id>``, then ``<run id>-2``, ``<run id>-3``…, so ``/calls`` ids stay unique.
+    """
+    run_id = conv.context.run_id
+    if not run_id:
+        return conv.id
+    return run_id if ordinal <= 1 else f"{run_id}-{ordinal}"
 
 
-def provider_call(conv: Conversation) -> dict[str, Any]:
+def provider_call(
+    conv: Conversation, *, ordinal: int = 1, number: str | None = None
+) -> dict[str, Any]:
     """One call of ``GET /calls`` (Custom transcript provider format)."""
     return {
-        "id": call_id(conv),
+        "id": call_id(conv, ordinal),
         "startedAt": iso_utc(conv.started_wall),
         "endedAt": iso_utc(_ended_wall(conv)),
-        "customer": customer(conv),
+        "customer": customer(conv, number),
         "messages": provider_messages(conv),
     }
 
 
-def transcript_document(conv: Conversation) -> dict[str, Any]:
+def transcript_document(
+    conv: Conversation, *, ordinal: int = 1, number: str | None = None
+) -> dict[str, Any]:
     """The JSON document written for a finished conversation."""
     ctx = conv.context
     return {
@@ -125,7 +160,8 @@ def transcript_document(conv: Conversation) -> dict[str, Any]:
         "reason": conv.end_reason,
         "metadata": ctx.metadata,
         "headers": ctx.headers,
-        "customer": customer(conv),
+        "call_id": call_id(conv, ordinal),
+        "customer": customer(conv, number),
         "transcript_object": cekura_transcript(conv),
         "messages": provider_messages(conv),
     }

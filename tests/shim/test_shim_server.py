@@ -475,9 +475,12 @@ def test_a_crashing_agent_ends_only_its_conversation(tmp_path):
         code = asyncio.run(scenario(handle.url))
         asyncio.run(scenario(handle.url))  # the server still serves
         wait_for_calls(handle, 2)
-    assert code == (1011, "agent error")
+    # the cause reaches the tester (close reason) and the transcript
+    assert code == (1011, "agent error: RuntimeError: boom")
     docs = [json.loads(p.read_text()) for p in tmp_path.iterdir()]
-    assert {(d["ended_by"], d["reason"]) for d in docs} == {("agent", "agent error: RuntimeError")}
+    assert {(d["ended_by"], d["reason"]) for d in docs} == {
+        ("agent", "agent error: RuntimeError: boom")
+    }
 
 
 # -- HTTP: /healthz and /calls --------------------------------------------------------

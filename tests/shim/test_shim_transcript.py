@@ -103,7 +103,7 @@ def test_cekura_transcript_format():
     conv, clock = make_conversation()
     play(conv, clock)
     assert cekura_transcript(conv) == [
-        {"role": "Main Agent", "content": "Hello!", "start_time": 0.0, "end_time": 0.5},
+        {"role": "Main Agent", "content": "Hello!", "start_time": 0.5, "end_time": 0.5},
         {"role": "Testing Agent", "content": "Book tomorrow", "start_time": 1.0, "end_time": 1.0},
         {
             "role": "Function Call",
@@ -119,7 +119,8 @@ def test_cekura_transcript_format():
             "end_time": 1.5,
             "data": {"id": "c1", "name": "book", "result": "1"},
         },
-        {"role": "Main Agent", "content": "Booked.", "start_time": 1.0, "end_time": 1.5},
+        # stamped when sent, so never before the tool calls sent ahead of it
+        {"role": "Main Agent", "content": "Booked.", "start_time": 1.5, "end_time": 1.5},
         {"role": "Testing Agent", "content": "bye", "start_time": 2.0, "end_time": 2.0},
     ]
 
@@ -165,6 +166,7 @@ def test_transcript_document_and_filename():
         "reason": "end_call",
         "metadata": {"a": 2, "b": 3},
         "headers": {"x-vocera-run-id": "274", "x-customer-number": "+15551234567"},
+        "call_id": "274",
         "customer": {"number": "+15551234567"},
     }
     assert doc["transcript_object"] == cekura_transcript(conv)
