@@ -162,10 +162,19 @@ class ShimServer:
             return
         live = Live(ws, conv, session)
         self.live[conv.id] = live
-        live.worker = asyncio.create_task(self._work(live))
+        # An instant session (pure, never suspends: the built-ins) needs no turn worker:
+        # its greeting and every turn are answered right here, in order.
+        instant = getattr(session, "instant", False) is True
+        if not instant:
+            live.worker = asyncio.create_task(self._work(live))
         self._start_watchdog()
         try:
+            if instant:
+                await self._agent_turn(live, session.on_start(conv.context), fallback=None)
+                live.busy = False
             await self._read(live)
+        except ConnectionClosed:
+            pass
         finally:
             await self._finish(live)
 
@@ -190,7 +199,7 @@ class ShimServer:
                 if frame.kind is turn:
                     text: str = frame.content  # type: ignore[assignment]
                     arrived = conv.tester_said(text)
-                    if instant and live.wakeup is not None and not pending:
+                    if instant and not pending and (live.worker is None or live.wakeup is not None):
                         await self._answer_inline(live, text, arrived)
                         continue
                     pending.append(text)
@@ -366,7 +375,8 @@ class ShimServer:
         """Record ``conv`` and queue its file; the future settles once it is written."""
         if not conv.ended:
             conv.end(EndedBy.DISCONNECT, "closed")
-        log.info("%s ended by %s (%s)", label(conv), conv.ended_by, conv.end_reason)
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s ended by %s (%s)", label(conv), conv.ended_by, conv.end_reason)
         try:
             return self.store.save_async(conv)
         except Exception as exc:  # e.g. a document we cannot encode: keep serving, say so

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import os
 import queue
-import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -28,7 +28,13 @@ from typing import Any
 
 from cekura_cli.redact import redact, registered_secrets
 from cekura_cli.shim.session import Conversation
-from cekura_cli.shim.transcript import provider_call, transcript_document, transcript_filename
+from cekura_cli.shim.transcript import (
+    JSON,
+    entries_json,
+    provider_call,
+    transcript_document,
+    transcript_filename,
+)
 
 log = logging.getLogger("cekura_cli.shim")
 
@@ -63,27 +69,42 @@ def _text_masking_is_exact() -> bool:
     return all(json.dumps(s, ensure_ascii=False)[1:-1] == s for s in registered_secrets())
 
 
-def dumps_document(document: dict[str, Any]) -> str:
-    """The transcript file's text: one top-level key per line, values compact.
+def dumps_document(document: dict[str, Any], raw: dict[str, str] | None = None) -> str:
+    """The transcript file's text: the head on one line, then each list on its own.
 
-    ``indent`` would switch :mod:`json` to its pure-Python encoder (about 10x slower);
-    this keeps the C encoder and still reads and diffs well.
+    ``raw`` holds values already encoded as JSON (appended after ``document``'s keys;
+    ``document`` must not be empty). Compact, so that :mod:`json` keeps its C encoder:
+    ``indent`` would switch it to the pure-Python one, about 10x slower.
     """
-    lines = [
-        f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}"
-        for key, value in document.items()
-    ]
-    return "{\n" + ",\n".join(lines) + "\n}\n"
+    if raw is None:
+        raw = {}
+        for key in ("transcript_object", "messages"):
+            if key in document:
+                document = dict(document)
+                raw[key] = JSON.encode(document.pop(key))
+    text = JSON.encode(document)[:-1]
+    for key, value in raw.items():
+        text += f",\n {JSON.encode(key)}: {value}"
+    return text + "}\n"
 
 
-def masked_document_text(document: dict[str, Any]) -> str:
-    """:func:`dumps_document` of ``document`` with every registered secret masked."""
-    text = dumps_document(document)
+def transcript_text(conv: Conversation, *, ordinal: int = 1, number: str | None = None) -> str:
+    """The transcript file of ``conv`` as text, every registered secret masked.
+
+    The usual case costs one pass: the document's head dumped by the C encoder, its
+    entries encoded once for both formats (:func:`entries_json`), and, when secrets are
+    registered, one masking scan of the whole text. Only when that scan finds a secret
+    (or a secret would look different inside JSON) is the document masked string by
+    string.
+    """
+    head = transcript_document(conv, ordinal=ordinal, number=number, entries=False)
+    cekura, provider = entries_json(conv)
+    text = dumps_document(head, {"transcript_object": cekura, "messages": provider})
     if not registered_secrets():
         return text
     if _text_masking_is_exact() and redact(text) == text:
-        return text  # one scan of the whole text instead of one redact() per string
-    return dumps_document(redact_tree(document))
+        return text
+    return dumps_document(redact_tree(transcript_document(conv, ordinal=ordinal, number=number)))
 
 
 def _encode(text: str, document: Callable[[], dict[str, Any]]) -> bytes:
@@ -93,15 +114,27 @@ def _encode(text: str, document: Callable[[], dict[str, Any]]) -> bytes:
         return (json.dumps(redact_tree(document()), ensure_ascii=True) + "\n").encode("ascii")
 
 
+_temp_names = itertools.count()
+_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+
 def write_bytes_atomic(path: Path, data: bytes, *, fsync: bool = False) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write ``data`` to ``path`` so that readers see the old file or the new one.
+
+    Plain ``os`` calls on a counter-named temporary file in the same directory:
+    :func:`tempfile.mkstemp` costs more than the write itself for a small file.
+    """
+    tmp = os.path.join(path.parent, f".{path.name}.{os.getpid()}.{next(_temp_names)}.tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        fd = os.open(tmp, _OPEN_FLAGS, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
             if fsync:
-                fh.flush()
-                os.fsync(fh.fileno())
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -250,7 +283,7 @@ class TranscriptStore:
         def document() -> dict[str, Any]:
             return transcript_document(conv, ordinal=ordinal, number=number)
 
-        data = _encode(masked_document_text(document()), document)
+        data = _encode(transcript_text(conv, ordinal=ordinal, number=number), document)
         return self.directory / transcript_filename(conv), data
 
     def save_async(self, conv: Conversation) -> asyncio.Future[Path | None] | None:

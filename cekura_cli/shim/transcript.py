@@ -14,6 +14,7 @@ The transcript file holds both, plus ids, metadata, headers and how the call end
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timezone
 from typing import Any
@@ -118,6 +119,35 @@ def _entries(conv: Conversation, role_names: dict[str, str]) -> list[dict[str, A
     return out
 
 
+JSON = json.JSONEncoder(ensure_ascii=False)
+"""One compact encoder (the C one), built once: ``json.dumps(..., ensure_ascii=False)``
+would build a new encoder per call."""
+
+_ROLE_PREFIXES = {
+    f'{{"role": {JSON.encode(cekura)}': f'{{"role": {JSON.encode(provider)}'
+    for cekura, provider in _PROVIDER_NAMES.items()
+}
+
+
+def entries_json(conv: Conversation) -> tuple[str, str]:
+    """``(transcript_object, messages)`` as JSON array texts, equal to the compact
+    ``json.dumps`` of :func:`cekura_transcript` and :func:`provider_messages`.
+
+    The two lists differ only in role names, so the entries are built and encoded once
+    (by the C encoder) and the second text is the first with its role names swapped.
+    That is exact: an entry's text starts with ``{"role": "…"`` and nowhere else can
+    that appear unescaped (a quote inside a string value is always escaped; tool
+    ``data`` holds strings only). A count check guards it anyway.
+    """
+    cekura = JSON.encode(_entries(conv, _CEKURA_NAMES))
+    provider = cekura
+    for old, new in _ROLE_PREFIXES.items():
+        provider = provider.replace(old, new)
+    if provider.count('{"role": ') != len(conv.raw_entries):
+        provider = JSON.encode(provider_messages(conv))
+    return cekura, provider
+
+
 def call_id(conv: Conversation, ordinal: int = 1) -> str:
     """The run id when the service sent one (so calls match runs), else our own id.
 
@@ -144,11 +174,15 @@ def provider_call(
 
 
 def transcript_document(
-    conv: Conversation, *, ordinal: int = 1, number: str | None = None
+    conv: Conversation, *, ordinal: int = 1, number: str | None = None, entries: bool = True
 ) -> dict[str, Any]:
-    """The JSON document written for a finished conversation."""
+    """The JSON document written for a finished conversation.
+
+    ``entries=False`` leaves out its last two keys, ``transcript_object`` and
+    ``messages`` (see :func:`entries_json`).
+    """
     ctx = conv.context
-    return {
+    head = {
         "id": conv.id,
         "run_id": ctx.run_id,
         "scenario_id": ctx.scenario_id,
@@ -162,9 +196,11 @@ def transcript_document(
         "headers": ctx.headers,
         "call_id": call_id(conv, ordinal),
         "customer": customer(conv, number),
-        "transcript_object": cekura_transcript(conv),
-        "messages": provider_messages(conv),
     }
+    if entries:
+        head["transcript_object"] = cekura_transcript(conv)
+        head["messages"] = provider_messages(conv)
+    return head
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
