@@ -18,9 +18,12 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from cekura_cli.errors import UsageError
 from cekura_cli.ui import Ui
 
 DEFAULT_LOCAL_AGENT = "booking"
+SHIM_TURN_TIMEOUT_S = 20.0  # cekura_cli.shim.runner.DEFAULT_TURN_TIMEOUT_S
+TESTER_TURN_TIMEOUT_S = 30.0  # the sandbox tester's (and the service's) default
 DEFAULT_SCENARIO_FILE = "cekura-scenarios.yaml"
 
 
@@ -40,6 +43,34 @@ def scenario_file(explicit: Path | None, directory: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+def check_turn_timeouts(
+    shim_s: float | None, tester_s: float | None, *, local: bool, serve: bool
+) -> None:
+    """Usage errors for turn-timeout flags that cannot work (exit 2)."""
+    if shim_s is not None and not (local or serve):
+        raise UsageError("--turn-timeout is for --serve or --local runs (it is the shim's)")
+    if tester_s is not None and not local:
+        raise UsageError("--tester-turn-timeout is for --local runs (it is the sandbox's)")
+    if shim_s is not None and tester_s is not None and shim_s >= tester_s:
+        raise UsageError(
+            f"--turn-timeout {shim_s:g} must be below --tester-turn-timeout {tester_s:g}",
+            hint="otherwise the tester gives up before the shim's fallback reply is sent",
+        )
+
+
+def turn_timeouts(shim_s: float | None, tester_s: float | None) -> tuple[float, float]:
+    """(shim, tester) turn timeouts for a local run: the shim's always below the tester's,
+    so that an agent missing its deadline gets the fallback reply to the tester in time."""
+    if shim_s is None and tester_s is None:
+        return SHIM_TURN_TIMEOUT_S, TESTER_TURN_TIMEOUT_S
+    if shim_s is None:
+        assert tester_s is not None
+        return min(SHIM_TURN_TIMEOUT_S, tester_s * 2 / 3), tester_s
+    if tester_s is None:
+        return shim_s, max(TESTER_TURN_TIMEOUT_S, shim_s * 1.5)
+    return shim_s, tester_s
+
+
 @contextmanager
 def serve_agent(
     target: str,
@@ -48,13 +79,15 @@ def serve_agent(
     secret: str | None,
     transcripts_dir: Path | None = None,
     ui: Ui,
+    turn_timeout_s: float | None = None,
 ) -> Iterator[str]:
     """Run the shim with ``target`` on loopback (``port`` 0: a free one); yields its ws:// URL."""
     from cekura_cli.shim import ShimConfig, start_shim_in_thread
 
-    handle = start_shim_in_thread(
-        ShimConfig(target=target, port=port, secret=secret, transcripts_dir=transcripts_dir)
-    )
+    config = ShimConfig(target=target, port=port, secret=secret, transcripts_dir=transcripts_dir)
+    if turn_timeout_s is not None:
+        config.turn_timeout_s = turn_timeout_s
+    handle = start_shim_in_thread(config)
     try:
         ui.info(f"cekura: shim serving {target} on {handle.url}")
         yield handle.url
@@ -72,12 +105,15 @@ def local_service(
     transcripts_dir: Path | None,
     ui: Ui,
     start_shim: bool = True,
+    turn_timeout_s: float | None = None,
+    tester_turn_timeout_s: float | None = None,
 ) -> Iterator[LocalService]:
     """Sandbox (+ shim unless ``websocket_url``, or ``start_shim`` is False: API chat,
     where the CLI plays the agent itself) for the lifetime of the block."""
     from cekura_cli.sandbox import SandboxConfig, load_suite, start_sandbox_in_thread
 
     suite = load_suite(scenarios)  # a bad file fails here, before anything starts
+    shim_timeout_s, tester_timeout_s = turn_timeouts(turn_timeout_s, tester_turn_timeout_s)
     with ExitStack() as stack:
         if websocket_url is None and start_shim:
             websocket_url = stack.enter_context(
@@ -86,6 +122,7 @@ def local_service(
                     secret=secret,
                     transcripts_dir=transcripts_dir,
                     ui=ui,
+                    turn_timeout_s=shim_timeout_s,
                 )
             )
         api_key = "local_" + secrets.token_urlsafe(24)
@@ -96,6 +133,7 @@ def local_service(
                     api_key=api_key,
                     agent_websocket_url=websocket_url,
                     websocket_secret=secret,
+                    turn_timeout_s=tester_timeout_s,
                 )
             )
         )

@@ -275,6 +275,28 @@ Transcripts = Annotated[
         help="With --serve or --local: write each conversation's transcript to DIR.",
     ),
 ]
+TurnTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--turn-timeout",
+        metavar="SECONDS",
+        min=0.001,
+        rich_help_panel=LOCAL,
+        help="With --serve or --local: the shim's per-turn deadline for the agent; when "
+        "missed it sends a fallback reply (default 20, below the tester's 30).",
+    ),
+]
+TesterTurnTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--tester-turn-timeout",
+        metavar="SECONDS",
+        min=0.001,
+        rich_help_panel=LOCAL,
+        help="With --local: how long the sandbox's tester waits for each reply before "
+        "failing the run (default 30; keep it above --turn-timeout).",
+    ),
+]
 
 
 class MatchMode(str, Enum):

@@ -44,6 +44,8 @@ class RunArgs:
     public_url: str | None = None
     transcripts: Path | None = None
     via: str | None = None
+    turn_timeout: float | None = None
+    tester_turn_timeout: float | None = None
     started_at: float = field(default_factory=time.monotonic)
 
     def check(self) -> None:
@@ -62,6 +64,11 @@ class RunArgs:
             raise UsageError("--public-url must be a ws:// or wss:// URL")
         if self.transcripts is not None and not (self.serve or self.local):
             raise UsageError("--transcripts is for --serve or --local runs")
+        from cekura_cli.local import check_turn_timeouts
+
+        check_turn_timeouts(
+            self.turn_timeout, self.tester_turn_timeout, local=self.local, serve=bool(self.serve)
+        )
         if self.mode().value == "api-chat" and self.no_wait:
             raise UsageError(
                 "API chat needs the CLI to play the agent until the end; drop --no-wait"
@@ -109,6 +116,8 @@ def run(
     public_url: opt.PublicUrl = None,
     transcripts: opt.Transcripts = None,
     via: opt.Via = None,
+    turn_timeout: opt.TurnTimeout = None,
+    tester_turn_timeout: opt.TesterTurnTimeout = None,
 ) -> ExitCode:
     """Start a text-mode run of the selected scenarios, wait for it, report, and exit with a code a pipeline can gate on.
 
@@ -145,6 +154,8 @@ def run(
         public_url=public_url,
         transcripts=transcripts,
         via=via.value if via is not None else None,
+        turn_timeout=turn_timeout,
+        tester_turn_timeout=tester_turn_timeout,
     )
     args.check()
     check_report_paths(json_out, junit_xml)
@@ -189,6 +200,8 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
                     transcripts_dir=args.transcripts,
                     ui=ui,
                     start_shim=not api_chat,
+                    turn_timeout_s=args.turn_timeout,
+                    tester_turn_timeout_s=args.tester_turn_timeout,
                 )
             )
             flags |= {
@@ -231,6 +244,7 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
                     secret=secret,
                     transcripts_dir=args.transcripts,
                     ui=ui,
+                    turn_timeout_s=args.turn_timeout,
                 )
             )
         result = None

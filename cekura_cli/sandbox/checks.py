@@ -64,6 +64,8 @@ def missing_turn(record: ConversationRecord, index: int) -> str:
     how = (
         "it closed the connection" if record.ended_by is EndedBy.AGENT_CLOSE else "no content frame"
     )
+    if record.ended_by is EndedBy.AGENT_CLOSE and record.close_detail:
+        how = f"it closed the connection ({record.close_detail})"
     if record.ended_by is EndedBy.AGENT_END_CALL:
         how = "it ended the call without saying anything"
     elif record.error:

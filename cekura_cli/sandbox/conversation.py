@@ -66,6 +66,7 @@ class ConversationRecord:
     ended_after_turn: int = 0  # turns sent when the conversation ended
     end_content: str | None = None  # what the agent said with its end_call
     error: str | None = None
+    close_detail: str | None = None  # "1011 agent error: …" when the agent closed with one
     metadata: dict[str, Any] = field(default_factory=dict)
     entries: list[dict[str, Any]] = field(default_factory=list)
     duration_s: float = 0.0

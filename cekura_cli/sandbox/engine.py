@@ -191,5 +191,6 @@ class ConversationEngine:
             greeting_timeout_s=state.suite.defaults.greeting_timeout_s,
             turn_timeout_s=self.settings.turn_timeout_s,
             close_delay_s=self.settings.close_delay_s,
+            end_call_content=run.scenario.end_call_content,
         )
         return plan, run.scenario, first_speaker

@@ -172,6 +172,13 @@ class ScenarioSpec(_Strict):
     )
     turns: list[Turn] = Field(min_length=1)
     expect: ConversationExpectation | None = None
+    end_call_content: str | None = Field(
+        default=None,
+        min_length=1,
+        description="After its last turn the tester ends the call with this text "
+        '(`{"content": "Thank you, goodbye!", "type": "end_call"}`) instead of a bare '
+        "end_call. The agent must not answer it.",
+    )
 
     @field_validator("headers")
     @classmethod

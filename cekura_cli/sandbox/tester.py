@@ -56,6 +56,8 @@ from cekura_cli.sandbox.conversation import (
     render_transcript,
 )
 
+NOT_JSON_GRACE_S = 2.0
+"""After a text frame that is not JSON, how long a turn still waits for a real reply."""
 PING_INTERVAL_S = 30.0
 PING_TIMEOUT_S = 10.0
 OPEN_TIMEOUT_S = 10.0
@@ -74,6 +76,7 @@ class ConversationPlan:
     greeting_timeout_s: float = 5.0
     turn_timeout_s: float = 30.0
     close_delay_s: float = 1.0
+    end_call_content: str | None = None  # said with the tester's end_call, if any
 
 
 @dataclass
@@ -108,6 +111,17 @@ class CallControl:
         except ConnectionClosed:
             return
         await ws.close()
+
+
+def not_json_error(index: int, say: str, text: str) -> str:
+    """The error of a turn answered only by a text frame that is not JSON."""
+    shown = " ".join(text.split())
+    shown = shown if len(shown) <= 80 else shown[:79] + "…"
+    return (
+        f"the agent did not reply to turn {index} ({say[:60]!r}): it sent a frame that is "
+        f"not JSON ({shown!r}); the protocol wants one JSON object per frame, e.g. "
+        '{"content": "…"}'
+    )
 
 
 def vocera_headers(
@@ -159,6 +173,7 @@ class _Conversation:
         self.clock = clock
         self.record = ConversationRecord(first_speaker=plan.first_speaker)
         self.t0 = clock()
+        self.not_json: str | None = None  # the first non-JSON text frame of this turn
 
     def now(self) -> float:
         return self.clock() - self.t0
@@ -182,6 +197,14 @@ class _Conversation:
             try:
                 message = json.loads(raw)
             except ValueError:
+                # Ignored, as the service does, but remembered: a plain-text "reply" is
+                # the likely reason none comes, so the turn waits only a grace period
+                # more and its error says what arrived instead.
+                if self.not_json is None:
+                    self.not_json = raw
+                deadline = min(deadline, self.clock() + NOT_JSON_GRACE_S)
+                continue
+            except RecursionError:
                 continue
             if isinstance(message, dict):
                 return message
@@ -257,6 +280,7 @@ class _Conversation:
         for index, say in enumerate(self.plan.turns, start=1):
             if self.control.stopped:
                 return
+            self.not_json = None
             turn = TurnRecord(index=index, say=say, sent_at_s=self.now())
             self.record.turns.append(turn)
             self.record.add(TESTER, say, turn.sent_at_s)
@@ -268,6 +292,8 @@ class _Conversation:
                         f"the agent did not reply to turn {index} ({say[:60]!r}) within "
                         f"{self.plan.turn_timeout_s:g} s"
                     )
+                    if self.not_json is not None:
+                        self.record.error = not_json_error(index, say, self.not_json)
                     self.record.ended_by = EndedBy.ERROR
                     return
                 ended = self.absorb(message, turn)
@@ -297,7 +323,7 @@ class _Conversation:
                 # the script ran out (or a turn timed out): the tester hangs up
                 record.ended_by = record.ended_by or EndedBy.TESTER
                 self.control.end_call_sent = True
-                await ws.send(json.dumps({"type": "end_call"}))
+                await ws.send(json.dumps(self.end_call_message()))
             self.control.last_word()
             await self.linger(ws)
         except _Closed as closed:
@@ -308,6 +334,16 @@ class _Conversation:
         finally:
             await ws.close()
         return self.finish()
+
+    def end_call_message(self) -> dict[str, str]:
+        """``{"type": "end_call"}``, with the scenario's closing words when it has some
+        (``{"content": "Thank you, goodbye!", "type": "end_call"}``, as the seed page
+        documents); those are the tester's last line in the transcript."""
+        content = self.plan.end_call_content
+        if not content or self.record.ended_by is EndedBy.ERROR:
+            return {"type": "end_call"}
+        self.record.add(TESTER, content, self.now())
+        return {"content": content, "type": "end_call"}
 
     async def linger(self, ws: ClientConnection) -> None:
         """After the last word: record stray frames until the close or close_delay_s."""
@@ -332,6 +368,11 @@ class _Conversation:
             )
         elif record.ended_by is None:
             record.ended_by = EndedBy.AGENT_CLOSE
+            if closed.code not in (None, 1000, 1001) or closed.reason:
+                # the agent's server said why (the shim does: "agent error: exited with
+                # code 3"): keep it for the run's reason and transcript
+                detail = f"{closed.code} {closed.reason}".strip() if closed.code else closed.reason
+                record.close_detail = " ".join(detail.split())[:200]
 
     def finish(self) -> ConversationRecord:
         record = self.record
@@ -396,4 +437,9 @@ async def run_conversation(
 
 
 def transcript_of(record: ConversationRecord) -> str:
-    return render_transcript(record.entries)
+    text = render_transcript(record.entries)
+    if record.close_detail:
+        seconds = int(record.duration_s)
+        stamp = f"[{seconds // 60:02d}:{seconds % 60:02d}]"
+        text += f"\n{stamp} (the agent closed the connection: {record.close_detail})"
+    return text

@@ -134,7 +134,8 @@ def parse_agent_frame(data: str | bytes) -> AgentFrame:
     """Parse one frame the shim (or any agent server) sent; never raises.
 
     A content, metadata or end_call message must carry the right types (content a
-    string, metadata an object); tool messages need a ``data`` object with a name.
+    string, metadata an object); tool messages need a ``data`` object, and a function
+    call a name (a result may leave it out, as the seed page's example does).
     """
     if not isinstance(data, str):
         return AgentFrame(None, reason="binary frame")
@@ -151,8 +152,10 @@ def parse_agent_frame(data: str | bytes) -> AgentFrame:
         return AgentFrame(None, obj, reason="content is not a string")
     if kind in (MessageKind.FUNCTION_CALL, MessageKind.FUNCTION_CALL_RESULT):
         data_obj = obj.get("data")
-        if not isinstance(data_obj, dict) or not isinstance(data_obj.get("name"), str):
-            return AgentFrame(None, obj, reason="tool message without a data object and name")
+        if not isinstance(data_obj, dict):
+            return AgentFrame(None, obj, reason="tool message without a data object")
+        if kind is MessageKind.FUNCTION_CALL and not isinstance(data_obj.get("name"), str):
+            return AgentFrame(None, obj, reason="function call without a name")
     return AgentFrame(kind, obj)
 
 
@@ -198,11 +201,15 @@ def _tool_data(
         problems.append(f"{kind.value} without a data object dropped")
         return None
     name = data.get("name")
-    if not isinstance(name, str) or not name:
+    call_id = data.get("id")
+    out: dict[str, Any] = {"id": str(call_id) if call_id else f"call_{index}"}
+    if isinstance(name, str) and name:
+        out["name"] = name
+    elif kind is MessageKind.FUNCTION_CALL:
         problems.append(f"{kind.value} without a name dropped")
         return None
-    call_id = data.get("id")
-    out: dict[str, Any] = {"id": str(call_id) if call_id else f"call_{index}", "name": name}
+    # a result without a name (the seed page's own example) is kept: its id ties it to
+    # its call, whose name plan_turn fills in when the call is in the same turn
     if kind is MessageKind.FUNCTION_CALL:
         out["arguments"] = _json_string(data.get("arguments"))
     else:
@@ -275,6 +282,12 @@ def plan_turn(raw: Any) -> TurnPlan:
                     calls.append({"role": FUNCTION_CALL, "data": data})
                 else:
                     results.append({"role": FUNCTION_CALL_RESULT, "data": data})
+    if results and calls:
+        names = {call["data"]["id"]: call["data"]["name"] for call in calls}
+        for result in results:
+            data = result["data"]
+            if "name" not in data and data["id"] in names:
+                result["data"] = {"id": data["id"], "name": names[data["id"]], **data}
     messages: list[Message] = calls + results if (calls or results) else []
     if end_content is not None:
         contents.append(end_content)
