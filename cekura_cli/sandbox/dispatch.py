@@ -107,11 +107,18 @@ ROUTE_TEMPLATES: dict[str, str] = {
 
 
 def resolve(path: str) -> tuple[str | None, dict[str, str], frozenset[str]]:
-    """(endpoint name, path parameters, allowed methods); name None when nothing matches."""
-    for name, pattern, methods in _ROUTES:
-        found = pattern.match(path)
-        if found:
-            return name, found.groupdict(), methods
+    """(endpoint name, path parameters, allowed methods); name None when nothing matches.
+
+    The trailing slash is optional on every route: the service's own paths end with one,
+    the official SDK leaves it out. So a path without one is also tried with one (the
+    ``_ROUTES`` patterns are written with it; a row added there gets this for free).
+    """
+    candidates = (path,) if path.endswith("/") else (path, path + "/")
+    for candidate in candidates:
+        for name, pattern, methods in _ROUTES:
+            found = pattern.match(candidate)
+            if found:
+                return name, found.groupdict(), methods
     return None, {}, frozenset()
 
 
@@ -135,7 +142,9 @@ def dispatch(
     if denied is not None:
         return denied
     if request.method not in methods:
-        return json_response(405, {"detail": f'Method "{request.method}" not allowed.'})
+        refused = json_response(405, {"detail": f'Method "{request.method}" not allowed.'})
+        refused.headers["Allow"] = ", ".join(sorted(methods))  # as DRF (and RFC 9110) do
+        return refused
     handler = _HANDLERS[name]
     return handler(state, request, {k: v[-1] for k, v in query.items()}, params)
 

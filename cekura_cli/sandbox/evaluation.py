@@ -138,6 +138,9 @@ def _turn_metrics(index: int, expect: TurnExpectation) -> list[Metric]:
 
 # --- the verdict -------------------------------------------------------------------
 
+PASS_MARK = "\u2705"  # the service marks each expected-outcome line: check mark / cross
+FAIL_MARK = "\u274c"
+
 
 def evaluate(scenario: ScenarioSpec, first_speaker: str, record: ConversationRecord) -> Verdict:
     """Every metric of the scenario, evaluated against what happened."""
@@ -164,10 +167,20 @@ def evaluate(scenario: ScenarioSpec, first_speaker: str, record: ConversationRec
         summary = f"The conversation failed: {record.error}"
     else:
         summary = f"All {len(metrics)} checks passed."
+    # As the service sends it (OpenAPI example): explanation a list of lines, each
+    # marked pass or fail, and one alignment per check.
+    lines = [f"{FAIL_MARK} The conversation failed: {record.error}"] if record.error else []
+    lines += [
+        f"{PASS_MARK if m['value'] else FAIL_MARK} {m['name']}: {m['explanation']}"
+        for m in metrics
+    ]
     expected_outcome = {
         "score": 100 if success else 0,
-        "explanation": summary,
-        "outcome_alignments": [],
+        "explanation": lines or [f"{PASS_MARK} {summary}"],
+        "outcome_alignments": [
+            {"outcome": m["name"], "prompt_part": m["explanation"], "aligned": bool(m["value"])}
+            for m in metrics
+        ],
     }
     return Verdict(
         success=success, metrics=metrics, expected_outcome=expected_outcome, failed_checks=failed

@@ -113,9 +113,11 @@ class ServiceShapes:
         """A run as ``runs/bulk`` returns it: everything, transcript included."""
         outcome = run.outcome
         terminal = run.terminal and outcome is not None
-        evaluation_status = None
-        if terminal and run.status is RunStatus.COMPLETED:
-            evaluation_status = "success" if outcome.success else "failure"
+        # Always one of the schema's four values: a run that is not (or never will be) a
+        # successful evaluation reads "failure", as the OpenAPI's non-null enum has it.
+        evaluation_status = "failure"
+        if terminal and run.status is RunStatus.COMPLETED and outcome.success:
+            evaluation_status = "success"
         return {
             **self.run_detail_json(run),
             "agent": self.agent.id,
@@ -207,7 +209,7 @@ class ServiceShapes:
             "contact_number": None,
             "websocket_url": self.agent_websocket_url,
             "websocket_headers": dict(agent.websocket_headers),
-            "assistant_provider": "custom",
+            "assistant_provider": "self_hosted",  # the schema's value for a WebSocket agent
             "transcript_provider": None,
             "agent_gives_first_message": self.suite.defaults.first_speaker == "agent",
             "vapi_api_key_configured": False,

@@ -23,6 +23,12 @@ from cekura_cli.sandbox.messages import (
 from cekura_cli.sandbox.scenario_file import ScenarioSpec
 from cekura_cli.sandbox.state import SandboxState
 
+MAX_FREQUENCY = 1000
+"""The largest ``frequency`` a start request may ask for (a 400 past it)."""
+MAX_RUNS_PER_REQUEST = 20_000
+"""The most runs one start request may create (scenarios x frequencies x personalities x
+test profiles); past it a 400, before anything is created or the lock held for long."""
+
 _RESERVED_HEADER = re.compile(r"^(x-vocera-|sec-websocket-)|^(host|upgrade|connection)$", re.I)
 
 
@@ -58,6 +64,9 @@ def start_run(
 
     selected = _selected_scenarios(state, body, errors)
     frequency = _positive_int(body, "frequency", errors, default=1)
+    if frequency is not None and frequency > MAX_FREQUENCY:
+        errors["frequency"] = [f"Ensure this value is less than or equal to {MAX_FREQUENCY}."]
+        frequency = None
     concurrency = _positive_int(body, "concurrency_limit", errors, default=None)
     personalities = _id_list(body, "personality_ids", errors)
     profiles = _id_list(body, "test_profile_ids", errors)
@@ -82,6 +91,18 @@ def start_run(
     name = body.get("name")
     if name is not None and not isinstance(name, str):
         errors["name"] = ["Not a valid string."]
+    if not errors and selected is not None and frequency is not None:
+        runs = (
+            sum(s.frequency for s in selected)
+            * frequency
+            * max(1, len(personalities))
+            * max(1, len(profiles))
+        )
+        if runs > MAX_RUNS_PER_REQUEST:
+            errors["non_field_errors"] = [
+                f"This request would create {runs} runs; the sandbox allows at most "
+                f"{MAX_RUNS_PER_REQUEST} per request."
+            ]
     if errors:
         return field_errors(errors)
     assert selected is not None and frequency is not None

@@ -84,15 +84,48 @@ def test_any_non_empty_key_is_accepted_when_none_is_configured(state: SandboxSta
     assert (ok.status, empty.status) == (200, 401)
 
 
-def test_unknown_paths_and_missing_trailing_slashes_are_404(state: SandboxState) -> None:
-    for path in ("/nope/", "/test_framework/v1/scenarios", "/test_framework/v1/results/1"):
+def test_unknown_paths_are_404(state: SandboxState) -> None:
+    for path in ("/nope/", "/nope", "/test_framework/v1/scenarioz", "/test_framework/v1/results/x"):
         response = call(state, "GET", path)
         assert (response.status, response.json()) == (404, {"detail": "Not found."})
+
+
+def test_every_route_answers_with_and_without_its_trailing_slash(state: SandboxState) -> None:
+    # the official SDK sends its paths without the trailing slash the service uses
+    started = start(state, {"agent_id": 7, "scenarios": [1]}).json()
+    run_id = started["runs"][0]["id"]
+    paths = [
+        ("GET", "/test_framework/v1/scenarios/", ""),
+        ("GET", "/test_framework/v1/scenarios/1/", ""),
+        ("GET", f"/test_framework/v1/results/{started['id']}/", ""),
+        ("GET", "/test_framework/v1/runs/bulk/", f"run_ids={run_id}"),
+        ("GET", "/test_framework/v2/aiagents/7/", ""),
+        ("POST", f"/test_framework/v1/results/{started['id']}/end_calls/", ""),
+    ]
+    for method, path, query in paths:
+        with_slash = call(state, method, path, query=query)
+        without = call(state, method, path.rstrip("/"), query=query)
+        assert with_slash.status == 200, path
+        assert without.status == 200, path
+        if with_slash.body:  # pagination links echo the path as sent; the rest is the same
+            same, other = with_slash.json(), without.json()
+            if isinstance(same, dict) and "next" in same:
+                assert other.pop("next").replace("scenarios?", "scenarios/?") == same.pop("next")
+            assert other == same, path
+    created = call(
+        state,
+        "POST",
+        "/test_framework/v1/scenarios/run_scenarios_text",
+        body={"agent_id": 7, "scenarios": [2]},
+    )
+    assert created.status == 201 and created.json()["runs"][0]["scenario"] == 2
 
 
 def test_wrong_method_is_405(state: SandboxState) -> None:
     response = call(state, "GET", "/test_framework/v1/scenarios/run_scenarios_text/")
     assert (response.status, response.json()) == (405, {"detail": 'Method "GET" not allowed.'})
+    assert response.headers["Allow"] == "POST"
+    assert call(state, "POST", "/test_framework/v1/scenarios").headers["Allow"] == "GET"
     assert call(state, "DELETE", "/test_framework/v1/scenarios/").status == 405
 
 
@@ -451,7 +484,8 @@ def test_runs_bulk_returns_a_bare_array_of_full_runs(state: SandboxState) -> Non
     parsed = Run.model_validate(full)
     assert parsed.evaluation is not None and parsed.evaluation.metrics[0].score == 0
     pending = next(r for r in runs if r["id"] == ids[1])
-    assert (pending["status"], pending["evaluation_status"]) == ("pending", None)
+    # the schema's non-null enum: an unfinished run is not (yet) a successful evaluation
+    assert (pending["status"], pending["evaluation_status"]) == ("pending", "failure")
 
 
 @pytest.mark.parametrize(

@@ -74,10 +74,15 @@ def test_a_good_conversation_passes_every_metric() -> None:
     assert all(
         m["score"] == 1 and m["value"] is True and m["type"] == "binary" for m in verdict.metrics
     )
+    # the service's shape (OpenAPI example): explanation a list of marked lines, and
+    # one alignment per check
     assert verdict.expected_outcome == {
         "score": 100,
-        "explanation": "All 10 checks passed.",
-        "outcome_alignments": [],
+        "explanation": [f"\u2705 {m['name']}: {m['explanation']}" for m in verdict.metrics],
+        "outcome_alignments": [
+            {"outcome": m["name"], "prompt_part": m["explanation"], "aligned": True}
+            for m in verdict.metrics
+        ],
     }
     assert verdict.evaluation_status == "success"
 
@@ -108,7 +113,10 @@ def test_a_wrong_reply_explains_what_was_expected_and_what_was_said() -> None:
     verdict = evaluate(SCENARIO, "agent", record)
     assert verdict.success is False
     assert verdict.expected_outcome["score"] == 0
-    assert verdict.expected_outcome["explanation"].startswith("4 of 10 checks failed. turn 1:")
+    lines = verdict.expected_outcome["explanation"]
+    assert isinstance(lines, list) and len(lines) == 10
+    assert sum(line.startswith("\u274c ") for line in lines) == 4
+    assert sum(not a["aligned"] for a in verdict.expected_outcome["outcome_alignments"]) == 4
     assert len(verdict.failed_checks) == 4
 
 
@@ -222,7 +230,9 @@ def test_an_infrastructure_error_fails_the_run_even_without_metrics() -> None:
     )
     verdict = evaluate(suite.scenarios[0], "tester", record)
     assert (verdict.success, verdict.metrics) == (False, [])
-    assert verdict.expected_outcome["explanation"] == "The conversation failed: could not connect"
+    assert verdict.expected_outcome["explanation"] == [
+        "\u274c The conversation failed: could not connect"
+    ]
 
 
 def test_no_reply_because_of_a_turn_timeout_is_explained() -> None:
