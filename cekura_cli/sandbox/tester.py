@@ -31,17 +31,13 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import (
     ConnectionClosed,
-    InvalidHandshake,
-    InvalidStatus,
-    InvalidURI,
 )
 
 from cekura_cli.sandbox.conversation import (
@@ -55,14 +51,19 @@ from cekura_cli.sandbox.conversation import (
     TurnRecord,
     render_transcript,
 )
+from cekura_cli.sandbox.handshake import (  # noqa: F401 - re-exported
+    OPEN_TIMEOUT_S,
+    PING_INTERVAL_S,
+    PING_TIMEOUT_S,
+    _open,
+    _OpenFailed,
+    not_json_error,
+    vocera_headers,
+)
 
 NOT_JSON_GRACE_S = 2.0
 """After a text frame that is not JSON, how long a turn still waits for a real reply."""
-PING_INTERVAL_S = 30.0
-PING_TIMEOUT_S = 10.0
-OPEN_TIMEOUT_S = 10.0
 _TIMEOUTS = (asyncio.TimeoutError, TimeoutError)
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 @dataclass(frozen=True)
@@ -111,38 +112,6 @@ class CallControl:
         except ConnectionClosed:
             return
         await ws.close()
-
-
-def not_json_error(index: int, say: str, text: str) -> str:
-    """The error of a turn answered only by a text frame that is not JSON."""
-    shown = " ".join(text.split())
-    shown = shown if len(shown) <= 80 else shown[:79] + "…"
-    return (
-        f"the agent did not reply to turn {index} ({say[:60]!r}): it sent a frame that is "
-        f"not JSON ({shown!r}); the protocol wants one JSON object per frame, e.g. "
-        '{"content": "…"}'
-    )
-
-
-def vocera_headers(
-    *,
-    secret: str | None,
-    scenario_id: int,
-    result_id: int,
-    run_id: int,
-    extra: Mapping[str, str] = {},
-) -> tuple[tuple[str, str], ...]:
-    """The handshake headers the service sends (secret only when configured)."""
-    headers: list[tuple[str, str]] = []
-    if secret:
-        headers.append(("X-VOCERA-SECRET", secret))
-    headers += [
-        ("X-VOCERA-SCENARIO-ID", str(scenario_id)),
-        ("X-VOCERA-RESULT-ID", str(result_id)),
-        ("X-VOCERA-RUN-ID", str(run_id)),
-    ]
-    headers += [(k, v) for k, v in extra.items() if not k.lower().startswith("x-vocera-")]
-    return tuple(headers)
 
 
 if sys.version_info >= (3, 11):
@@ -379,50 +348,6 @@ class _Conversation:
         record.ended_after_turn = len(record.turns)
         record.duration_s = max(0.0, self.now())
         return record
-
-
-class _OpenFailed(Exception):
-    pass
-
-
-async def _open(plan: ConversationPlan) -> ClientConnection:
-    """Connect, translating every way that can fail into one actionable sentence."""
-    host = urlsplit(plan.url).hostname or ""
-    try:
-        return await connect(
-            plan.url,
-            additional_headers=list(plan.headers),
-            user_agent_header="cekura-sandbox-tester",
-            compression=None,
-            proxy=None if host in _LOOPBACK else True,
-            open_timeout=OPEN_TIMEOUT_S,
-            ping_interval=PING_INTERVAL_S,
-            ping_timeout=PING_TIMEOUT_S,
-            close_timeout=max(1.0, plan.close_delay_s),
-        )
-    except InvalidStatus as exc:
-        status = exc.response.status_code
-        raise _OpenFailed(
-            f"the agent's WebSocket server at {plan.url} refused the connection with HTTP "
-            f"{status}{' (check the secret)' if status in (401, 403) else ''}"
-        ) from exc
-    except InvalidURI as exc:
-        raise _OpenFailed(
-            f"the agent's WebSocket URL {plan.url!r} is not a valid ws:// URL"
-        ) from exc
-    except InvalidHandshake as exc:
-        raise _OpenFailed(
-            f"the WebSocket handshake with {plan.url} failed: {exc}; is it a WebSocket server?"
-        ) from exc
-    except _TIMEOUTS as exc:
-        raise _OpenFailed(
-            f"timed out after {OPEN_TIMEOUT_S:g} s opening the WebSocket to {plan.url}"
-        ) from exc
-    except OSError as exc:
-        reason = exc.strerror or str(exc) or type(exc).__name__
-        raise _OpenFailed(
-            f"could not connect to the agent at {plan.url}: {reason}; is the agent (shim) running?"
-        ) from exc
 
 
 async def run_conversation(

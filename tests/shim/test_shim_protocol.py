@@ -162,10 +162,13 @@ def test_plan_turn_messages_are_json_serialisable():
         ('{"type": "end_call", "content": "bye"}', MessageKind.END_CALL, None),
         ('{"content": 3}', None, "content is not a string"),
         ('{"content": "x", "metadata": [1]}', None, "metadata is not an object"),
+        ('{"role": "Function Call", "data": {}}', None, "function call without a name"),
+        ('{"role": "Function Call", "data": 1}', None, "tool message without a data object"),
+        # the seed page's own result shape: no name
         (
-            '{"role": "Function Call", "data": {}}',
+            '{"role": "Function Call Result", "data": {"id": "c1", "result": "1"}}',
+            MessageKind.FUNCTION_CALL_RESULT,
             None,
-            "tool message without a data object and name",
         ),
         ('{"hello": 1}', None, "not a protocol message"),
         ("nope", None, "not JSON"),
