@@ -31,8 +31,15 @@ EXIT_THREE = f"{sys.executable} -c 'import sys; sys.stdin.readline(); sys.exit(3
 """An exec agent that reads the ``start`` line and exits with code 3."""
 
 NOT_JSON = (
-    f"{sys.executable} -c \"import sys\n"
+    f'{sys.executable} -c "import sys\n'
     "for line in sys.stdin:\n"
     "    print('hello, not json', flush=True)\""
 )
 """An exec agent that answers every line with plain text."""
+
+
+def leaky(history, context):
+    """Fails with the shim's secret in its message (it must never get out)."""
+    if not history:
+        return None
+    raise RuntimeError("upstream refused token pässwörd-123")

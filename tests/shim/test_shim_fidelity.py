@@ -277,3 +277,22 @@ def test_http_probe_of_calls_without_auth_configured_is_open():
         url = handle.url.replace("ws://", "http://") + "/calls/"
         with urllib.request.urlopen(url, timeout=UNIT) as response:
             assert (response.status, json.loads(response.read())) == (200, [])
+
+
+def test_a_secret_in_an_agents_error_never_leaves_the_shim(tmp_path, caplog):
+    async def scenario(url):
+        headers = {"X-VOCERA-SECRET": SECRET, "X-VOCERA-RUN-ID": "8"}
+        async with connect(url, additional_headers=headers) as ws:
+            await say(ws, "go")
+            return await closed(ws)
+
+    with (
+        caplog.at_level("INFO", logger="cekura_cli.shim"),
+        running(agent("leaky"), secret=SECRET, transcripts_dir=tmp_path) as handle,
+    ):
+        code, reason = asyncio.run(scenario(handle.url))
+        calls = wait_for_calls(handle, 1)
+    assert code == 1011 and reason.startswith("agent error: RuntimeError: upstream refused")
+    seen = [reason, json.dumps(calls, ensure_ascii=False), next(tmp_path.iterdir()).read_text()]
+    seen += [r.getMessage() for r in caplog.records]
+    assert not [text for text in seen if SECRET in text or "sswörd-1" in text]
