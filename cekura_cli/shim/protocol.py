@@ -156,6 +156,8 @@ def parse_agent_frame(data: str | bytes) -> AgentFrame:
             return AgentFrame(None, obj, reason="tool message without a data object")
         if kind is MessageKind.FUNCTION_CALL and not isinstance(data_obj.get("name"), str):
             return AgentFrame(None, obj, reason="function call without a name")
+        if "name" in data_obj and not isinstance(data_obj["name"], str):
+            return AgentFrame(None, obj, reason="tool message name is not a string")
     return AgentFrame(kind, obj)
 
 

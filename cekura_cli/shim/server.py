@@ -50,6 +50,7 @@ FALLBACK_REPLY = "Sorry, I need a little more time. Could you say that again?"
 
 DRAIN_POLL_S = 0.01
 AGENT_CLOSE_TIMEOUT_S = 5.0
+FLUSH_TIMEOUT_S = 5.0
 
 if sys.version_info >= (3, 11):
 
@@ -155,9 +156,7 @@ class ShimServer:
             detail = failure_detail(exc)
             log.error("%s: agent could not open a conversation: %s", label(conv), detail)
             conv.end(EndedBy.AGENT, f"agent error: {detail}")
-            done = self._begin_save(conv)
-            if done is not None:
-                await done
+            await _flushed(conv, self._begin_save(conv))
             await ws.close(CloseCode.INTERNAL_ERROR, close_reason(f"agent error: {detail}"))
             return
         live = Live(ws, conv, session)
@@ -327,7 +326,7 @@ class ShimServer:
             await ws.send(frame)
         conv.agent_sent(plan.messages, started, conv.now())
         if plan.ends_call:
-            await self._save_once(live)  # flush first, then close normally
+            await self._save_once(live, flush=True)  # on disk first, then close normally
             await ws.close(CloseCode.NORMAL_CLOSURE)
 
     async def _agent_failed(self, live: Live, exc: Exception) -> None:
@@ -341,7 +340,7 @@ class ShimServer:
         detail = failure_detail(exc)
         log.error("%s: agent failed: %s", label(conv), detail)
         if conv.end(EndedBy.AGENT, f"agent error: {detail}"):
-            await self._save_once(live)
+            await self._save_once(live, flush=True)
             await live.ws.close(CloseCode.INTERNAL_ERROR, close_reason(f"agent error: {detail}"))
 
     async def _finish(self, live: Live) -> None:
@@ -363,13 +362,18 @@ class ShimServer:
         # the agent is done with it; the kept transcript does not need it
         live.conv.context.history = []
 
-    async def _save_once(self, live: Live) -> None:
+    async def _save_once(self, live: Live, *, flush: bool = False) -> None:
+        """Record the conversation and queue its transcript (once).
+
+        Only ``flush`` (the agent ends the call, or failed) waits for the file, bounded,
+        before the close: otherwise a slow disk would hold every finishing conversation
+        (and its slot). Queued files are written in order; shutdown waits for them all.
+        """
         if not live.save_begun:
             live.save_begun = True
             live.saved = self._begin_save(live.conv)
-        saved = live.saved
-        if saved is not None and not saved.done():
-            await asyncio.shield(saved)  # shared: a cancelled waiter never cancels the write
+        if flush:
+            await _flushed(live.conv, live.saved)
 
     def _begin_save(self, conv: Conversation) -> asyncio.Future[Any] | None:
         """Record ``conv`` and queue its file; the future settles once it is written."""
@@ -412,6 +416,16 @@ class ShimServer:
             if not live.save_begun:
                 live.save_begun = True
                 self.store.save(live.conv)
+
+
+async def _flushed(conv: Conversation, saved: asyncio.Future[Any] | None) -> None:
+    """Wait (at most FLUSH_TIMEOUT_S) until the writer has put ``conv``'s file on disk."""
+    if saved is None or saved.done():
+        return
+    try:
+        await _bounded(asyncio.shield(saved), FLUSH_TIMEOUT_S)  # a timeout never cancels it
+    except asyncio.TimeoutError:
+        log.warning("%s: transcript not written yet after %gs", label(conv), FLUSH_TIMEOUT_S)
 
 
 def _why_closed(ws: ServerConnection) -> tuple[EndedBy, str]:

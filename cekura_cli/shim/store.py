@@ -199,7 +199,7 @@ class TranscriptWriter:
                 try:
                     write_bytes_atomic(path, data)
                     self._on_written(path)
-                except OSError as exc:
+                except Exception as exc:  # never let one file stop the writer
                     log.error("could not write transcript %s: %s", path, exc)
                     written = None
                 if done is not None:
