@@ -24,11 +24,13 @@ def close_reason(text: str) -> str:
 
 
 def failure_detail(exc: BaseException) -> str:
-    """What went wrong, in one masked line: the agent's own words for an AgentError."""
+    """What went wrong, in one masked line: an adapter's own words for an AgentError
+    (``agent process exited with code 3``), else only the exception's type. A user
+    exception's text may quote anything (a provider key the shim does not know of), so
+    it stays in the agent's own logs, not in close reasons, transcripts or reports."""
     if isinstance(exc, AgentError):
-        return redact(str(exc)) or type(exc).__name__
-    text = " ".join(str(exc).split())[:200]
-    return redact(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
+        return redact(" ".join(str(exc).split())) or type(exc).__name__
+    return type(exc).__name__
 
 
 def label(conv: Conversation) -> str:

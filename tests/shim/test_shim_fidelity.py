@@ -292,7 +292,7 @@ def test_a_secret_in_an_agents_error_never_leaves_the_shim(tmp_path, caplog):
     ):
         code, reason = asyncio.run(scenario(handle.url))
         calls = wait_for_calls(handle, 1)
-    assert code == 1011 and reason.startswith("agent error: RuntimeError: upstream refused")
+    assert (code, reason) == (1011, "agent error: RuntimeError")
     seen = [reason, json.dumps(calls, ensure_ascii=False), next(tmp_path.iterdir()).read_text()]
     seen += [r.getMessage() for r in caplog.records]
     assert not [text for text in seen if SECRET in text or "sswörd-1" in text]

@@ -475,12 +475,11 @@ def test_a_crashing_agent_ends_only_its_conversation(tmp_path):
         code = asyncio.run(scenario(handle.url))
         asyncio.run(scenario(handle.url))  # the server still serves
         wait_for_calls(handle, 2)
-    # the cause reaches the tester (close reason) and the transcript
-    assert code == (1011, "agent error: RuntimeError: boom")
+    # the cause reaches the tester (close reason) and the transcript; a user exception's
+    # own text (it may quote anything) does not
+    assert code == (1011, "agent error: RuntimeError")
     docs = [json.loads(p.read_text()) for p in tmp_path.iterdir()]
-    assert {(d["ended_by"], d["reason"]) for d in docs} == {
-        ("agent", "agent error: RuntimeError: boom")
-    }
+    assert {(d["ended_by"], d["reason"]) for d in docs} == {("agent", "agent error: RuntimeError")}
 
 
 # -- HTTP: /healthz and /calls --------------------------------------------------------
