@@ -105,6 +105,17 @@ def render_transcript(entries: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def record_transcript(record: ConversationRecord) -> str:
+    """The run's ``transcript`` string: :func:`render_transcript` of its entries, plus how
+    the agent's server closed the connection when it said why (``1011 agent error: …``)."""
+    text = render_transcript(record.entries)
+    if record.close_detail:
+        seconds = int(record.duration_s)
+        stamp = f"[{seconds // 60:02d}:{seconds % 60:02d}]"
+        text += f"\n{stamp} (the agent closed the connection: {record.close_detail})"
+    return text
+
+
 def parse_arguments(arguments: Any) -> tuple[dict[str, Any] | None, str | None]:
     """(arguments as a dict, problem); the protocol sends arguments as a JSON string."""
     if isinstance(arguments, dict):

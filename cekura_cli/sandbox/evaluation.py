@@ -27,7 +27,7 @@ from cekura_cli.sandbox.checks import (
     tool_called,
     turns_text,
 )
-from cekura_cli.sandbox.conversation import ConversationRecord, render_transcript
+from cekura_cli.sandbox.conversation import ConversationRecord, record_transcript
 from cekura_cli.sandbox.records import Outcome, RunStatus
 from cekura_cli.sandbox.scenario_file import (
     ConversationExpectation,
@@ -198,7 +198,7 @@ def outcome_of(scenario: ScenarioSpec, first_speaker: str, record: ConversationR
         error_message=record.error,
         evaluation=verdict.evaluation,
         expected_outcome=verdict.expected_outcome,
-        transcript=render_transcript(record.entries),
+        transcript=record_transcript(record),
         transcript_object=record.entries,
         metadata=record.metadata,
         duration_s=record.duration_s,

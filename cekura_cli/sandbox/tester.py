@@ -49,7 +49,7 @@ from cekura_cli.sandbox.conversation import (
     EndedBy,
     ToolCall,
     TurnRecord,
-    render_transcript,
+    record_transcript,
 )
 from cekura_cli.sandbox.handshake import (  # noqa: F401 - re-exported
     OPEN_TIMEOUT_S,
@@ -362,9 +362,4 @@ async def run_conversation(
 
 
 def transcript_of(record: ConversationRecord) -> str:
-    text = render_transcript(record.entries)
-    if record.close_detail:
-        seconds = int(record.duration_s)
-        stamp = f"[{seconds // 60:02d}:{seconds % 60:02d}]"
-        text += f"\n{stamp} (the agent closed the connection: {record.close_detail})"
-    return text
+    return record_transcript(record)
