@@ -91,6 +91,8 @@ class ReportOptions:
     min_pass_rate: float = 1.0
     json_path: str | None = None
     junit_path: Path | None = None
+    context: Any = None
+    """A :class:`cekura_cli.ci_kit.ReportContext` (agent, shard, gates), or None."""
 
 
 @dataclass(frozen=True)
@@ -360,7 +362,7 @@ def _build(
         runs = hooks.amend_runs(runs)
         result = result.model_copy(update={"runs": list(hooks.amend_runs(result.runs))})
 
-    return build_report(
+    report = build_report(
         result,
         runs,
         min_pass_rate=options.report.min_pass_rate,
@@ -371,6 +373,8 @@ def _build(
         timed_out=timed_out,
         interrupted=interrupted,
     )
+    context = options.report.context
+    return context.finish(report) if context is not None else report
 
 
 def emit_reports(report: ResultReport, options: ReportOptions, *, ui: Ui) -> None:

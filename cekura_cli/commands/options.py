@@ -331,3 +331,77 @@ Via = Annotated[
         "websocket.",
     ),
 ]
+
+# CI kit (PRODUCT.md §11; logic in cekura_cli/ci_kit.py) -------------------------------
+
+CI_KIT = "CI: shards, baselines, reruns, k-of-n"
+
+ShardOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--shard",
+        metavar="K/N",
+        rich_help_panel=CI_KIT,
+        help="Run shard K of N: a stable split by scenario id, for matrix jobs "
+        "(merge with 'cekura report merge').",
+    ),
+]
+Baseline = Annotated[
+    Path | None,
+    typer.Option(
+        "--baseline",
+        metavar="BASE.json",
+        dir_okay=False,
+        rich_help_panel=CI_KIT,
+        help="A JSON report to compare with (see --fail-on).",
+    ),
+]
+FailOn = Annotated[
+    str,
+    typer.Option(
+        "--fail-on",
+        metavar="new-failures|any",
+        rich_help_panel=CI_KIT,
+        help="With --baseline: 'new-failures' fails only on scenarios that did not fail "
+        "in the baseline; 'any' (default) on every failure.",
+    ),
+]
+Quarantine = Annotated[
+    Path | None,
+    typer.Option(
+        "--quarantine",
+        metavar="FILE",
+        dir_okay=False,
+        rich_help_panel=CI_KIT,
+        help="Scenario ids (one a line, # comments) that are reported but do not gate.",
+    ),
+]
+RerunFailed = Annotated[
+    Path | None,
+    typer.Option(
+        "--rerun-failed",
+        metavar="REPORT.json",
+        dir_okay=False,
+        rich_help_panel=CI_KIT,
+        help="Run only the scenarios that failed or errored in this JSON report.",
+    ),
+]
+Repeat = Annotated[
+    int | None,
+    typer.Option(
+        "--repeat",
+        metavar="N",
+        rich_help_panel=CI_KIT,
+        help="Run each scenario N times and judge it by --min-passes (k-of-n).",
+    ),
+]
+MinPasses = Annotated[
+    int | None,
+    typer.Option(
+        "--min-passes",
+        metavar="K",
+        rich_help_panel=CI_KIT,
+        help="With --repeat N: a scenario passes when at least K of its N runs passed "
+        "(default N).",
+    ),
+]

@@ -21,3 +21,7 @@ def _group() -> None:
 
 
 # Subcommands register below, one line each (keep this list sorted by name).
+from cekura_cli.commands import report_compare, report_merge  # noqa: E402
+
+app.command("compare")(report_compare.compare)
+app.command("merge")(report_merge.merge)

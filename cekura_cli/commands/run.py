@@ -14,6 +14,7 @@ from cekura_cli.exit_codes import ExitCode
 if TYPE_CHECKING:
     from cekura_cli.api.models import Scenario
     from cekura_cli.apichat.mode import Mode
+    from cekura_cli.ci_kit import CiFlags
     from cekura_cli.orchestration.selection import Selection
     from cekura_cli.runner import StartRequest
     from cekura_cli.ui import Ui
@@ -47,6 +48,8 @@ class RunArgs:
     turn_timeout: float | None = None
     tester_turn_timeout: float | None = None
     started_at: float = field(default_factory=time.monotonic)
+    ci: CiFlags | None = None
+    """--shard, --baseline, --fail-on, --quarantine, --rerun-failed, --repeat, --min-passes."""
 
     def check(self) -> None:
         """Flag combinations that cannot work: one clear line each (exit 2)."""
@@ -73,6 +76,10 @@ class RunArgs:
             raise UsageError(
                 "API chat needs the CLI to play the agent until the end; drop --no-wait"
             )
+        if self.ci is not None:
+            from cekura_cli.ci_kit import check_flags
+
+            check_flags(self.ci, frequency=self.frequency)
 
     def mode(self) -> Mode:
         """WEBSOCKET or API_CHAT (:func:`cekura_cli.apichat.mode.choose_mode`)."""
@@ -118,11 +125,19 @@ def run(
     via: opt.Via = None,
     turn_timeout: opt.TurnTimeout = None,
     tester_turn_timeout: opt.TesterTurnTimeout = None,
+    shard: opt.ShardOpt = None,
+    baseline: opt.Baseline = None,
+    fail_on: opt.FailOn = "any",
+    quarantine: opt.Quarantine = None,
+    rerun_failed: opt.RerunFailed = None,
+    repeat: opt.Repeat = None,
+    min_passes: opt.MinPasses = None,
 ) -> ExitCode:
     """Start a text-mode run of the selected scenarios, wait for it, report, and exit with a code a pipeline can gate on.
 
     Select with --tag / --scenario (or everything of --agent-id). Progress and tables go to stderr; stdout carries only what you ask for (--json -, or the result id with --no-wait).
     """  # noqa: E501
+    from cekura_cli.ci_kit import CiFlags
     from cekura_cli.commands.common import build_selection, check_report_paths, parse_id_flags
     from cekura_cli.ui import make_ui, sigterm_as_interrupt
 
@@ -156,6 +171,7 @@ def run(
         via=via.value if via is not None else None,
         turn_timeout=turn_timeout,
         tester_turn_timeout=tester_turn_timeout,
+        ci=CiFlags(shard, baseline, fail_on, quarantine, rerun_failed, repeat, min_passes),
     )
     args.check()
     check_report_paths(json_out, junit_xml)
@@ -169,6 +185,7 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
     from contextlib import ExitStack
     from datetime import datetime, timezone
 
+    from cekura_cli import ci_kit
     from cekura_cli.commands.common import open_client, require_agent, settings_from_flags
     from cekura_cli.local import local_service, scenario_file, serve_agent
     from cekura_cli.orchestration.naming import default_run_name
@@ -178,6 +195,7 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
         ReportOptions,
         StartRequest,
         WaitOptions,
+        emit_reports,
         read_project_id,
         resolve_scenarios,
         stop_and_report,
@@ -186,6 +204,8 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
     from cekura_cli.ui import deferred_interrupts
 
     flags = dict(args.settings)
+    ci_flags = args.ci or ci_kit.CiFlags()
+    ci_plan = ci_kit.load_plan(ci_flags)  # bad baseline/quarantine/rerun files: exit 2 here
     websocket_url = args.websocket_url
     api_chat = args.mode().value == "api-chat"
     secret = os.environ.get("CEKURA_WEBSOCKET_SECRET") or None
@@ -216,14 +236,19 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
         require_agent(settings, args.assistant_id)
         client.deadline = args.started_at + settings.timeout
         links = Links(settings.dashboard_url, read_project_id(client, settings.agent_id))
+        ci_kit.check_agent(ci_plan, ci_flags, settings.agent_id)
         scenarios = resolve_scenarios(
             client, args.selection, agent_id=settings.agent_id, assistant_id=args.assistant_id
+        )
+        scenarios = ci_kit.narrow(ci_plan, scenarios, ui=ui)
+        context = ci_kit.ReportContext(
+            settings.agent_id, str(ci_plan.shard) if ci_plan.shard else None, ci_plan.policy
         )
         request = StartRequest(
             agent_id=settings.agent_id,
             assistant_id=args.assistant_id,
             name=args.name or default_run_name(os.environ, now=datetime.now(timezone.utc)),
-            frequency=args.frequency,
+            frequency=args.frequency or ci_plan.repeat,
             personality_ids=args.personality_ids,
             test_profile_ids=args.test_profile_ids,
             websocket_url=args.public_url or websocket_url,
@@ -236,6 +261,15 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
 
                 body = api_chat_body(request, [s.id for s in scenarios], settings.timeout)
             return show_plan(ui, scenarios, request, args.json_out, body=body)
+        if not scenarios:  # an empty shard, or nothing failed in --rerun-failed's report
+            why = f"shard {ci_plan.shard} holds none of the selected scenarios"
+            if ci_plan.rerun is not None:
+                why = f"nothing to rerun: no selected scenario failed in {ci_plan.rerun_source}"
+            ui.info(f"cekura: {why}; nothing was started")
+            report = ci_kit.nothing_to_run(context, why)
+            paths = ReportOptions(json_path=args.json_out, junit_path=args.junit_xml)
+            emit_reports(report, paths, ui=ui)
+            return ExitCode.OK
         if args.serve and not args.local and not api_chat:
             stack.enter_context(
                 serve_agent(
@@ -255,6 +289,7 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
                 min_pass_rate=settings.min_pass_rate,
                 json_path=args.json_out,
                 junit_path=args.junit_xml,
+                context=context,
             ),
         )
         if api_chat:

@@ -49,6 +49,7 @@ def report_to_dict(report: ResultReport) -> dict[str, Any]:
         "interrupted": report.interrupted,
         "elapsed_s": round_seconds(report.elapsed_s),
         "notes": [clean(note) for note in report.notes],
+        **ci_fields(report),
         "runs": [_run_to_dict(run) for run in report.runs],
     }
 
@@ -66,6 +67,39 @@ def _run_to_dict(run: RunReport) -> dict[str, Any]:
         "transcript": _text(run.transcript),
         "url": _text(run.url),
         "duration_s": round_seconds(run.duration_s),
+        "quarantined": run.quarantined,
+        "gating": run.gating,
+        "passes": run.passes,
+    }
+
+
+def ci_fields(report: ResultReport) -> dict[str, Any]:
+    """The CI-kit fields (agent, shard, gates, k-of-n tallies, merge sources); additive."""
+    gate = report.gate
+    return {
+        "agent_id": report.agent_id,
+        "shard": report.shard,
+        "gate": None
+        if gate is None
+        else {
+            "min_passes": gate.min_passes,
+            "fail_on": gate.fail_on,
+            "baseline_result_id": gate.baseline_result_id,
+            "quarantine": [clean(key) for key in gate.quarantine],
+        },
+        "scenarios": [
+            {
+                "key": clean(tally.key),
+                "scenario_name": clean(tally.scenario_name),
+                "passed": tally.passed,
+                "runs": tally.runs,
+                "min_passes": tally.min_passes,
+                "verdict": tally.verdict.value,
+                "quarantined": tally.quarantined,
+            }
+            for tally in report.scenarios
+        ],
+        "merged_from": list(report.merged_from),
     }
 
 

@@ -4,11 +4,12 @@ Layout (the de-facto schema Jenkins, GitLab, Azure and the GitHub test-report ac
 read)::
 
     <testsuites name="cekura" tests failures errors skipped time>
-      <testsuite name="cekura" tests failures errors skipped="0" time>
+      <testsuite name="cekura" tests failures errors skipped time>
         <properties> result_id, result_url, verdict, pass_rate, … </properties>
         <testcase classname="cekura.<result name or id>" name="<case name>" time>
           <failure message="<reason>" type="check">…</failure>        (Outcome.FAILED)
           <error message="<reason>" type="<run status>">…</error>     (Outcome.ERROR)
+          <skipped message="quarantined, not gating: …">…</skipped>   (--quarantine)
           <system-out>dashboard URL and transcript</system-out>
         </testcase>
 
@@ -71,6 +72,8 @@ def _suite_time(report: ResultReport) -> float:
 
 def _system_out(run: RunReport) -> str:
     lines = [f"run {run.run_id}: {clean(run.status)}"]
+    if run.passes:
+        lines.append(f"scenario passes: {clean(run.passes)}")
     if run.url:
         lines.append(f"dashboard: {clean(run.url)}")
     transcript = clean(run.transcript)
@@ -88,24 +91,26 @@ def _testcase(run: RunReport, classname: str) -> str:
     if run.outcome is not Outcome.PASSED:
         reason = reason_text(run)
         message = _xml_attr(one_line(reason, MESSAGE_LIMIT))
-        if run.outcome is Outcome.FAILED:
+        if run.quarantined:  # reported, not gating: CI test views must not go red
+            tag, kind = "skipped", "quarantined"
+        elif run.outcome is Outcome.FAILED:
             tag, kind = "failure", "check"
         else:
             tag, kind = "error", clean(run.status) or "error"
-        body = (
-            f'      <{tag} message="{message}" type="{_xml_attr(kind)}">'
-            f"{_xml_text(reason)}</{tag}>\n"
-        )
+        kind_attr = "" if tag == "skipped" else f' type="{_xml_attr(kind)}"'  # XSD: no type
+        body = f'      <{tag} message="{message}"{kind_attr}>{_xml_text(reason)}</{tag}>\n'
     system_out = f"      <system-out>{_xml_text(_system_out(run))}</system-out>\n"
     return f"{head}{body}{system_out}    </testcase>\n"
 
 
 def iter_junit(report: ResultReport) -> Iterator[str]:
     """The document in pieces, in order; joined they are one valid XML document."""
-    failures = sum(1 for run in report.runs if run.outcome is Outcome.FAILED)
-    errors = sum(1 for run in report.runs if run.outcome is Outcome.ERROR)
+    gated = [run for run in report.runs if not run.quarantined]
+    failures = sum(1 for run in gated if run.outcome is Outcome.FAILED)
+    errors = sum(1 for run in gated if run.outcome is Outcome.ERROR)
+    skipped = sum(1 for run in report.runs if run.quarantined and run.outcome is not Outcome.PASSED)
     counts = (
-        f'tests="{len(report.runs)}" failures="{failures}" errors="{errors}" skipped="0" '
+        f'tests="{len(report.runs)}" failures="{failures}" errors="{errors}" skipped="{skipped}" '
         f'time="{_seconds(_suite_time(report))}"'
     )
     yield '<?xml version="1.0" encoding="UTF-8"?>\n'

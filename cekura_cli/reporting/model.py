@@ -41,6 +41,38 @@ class RunReport:
     transcript: str | None
     url: str | None
     duration_s: float | None = None
+    quarantined: bool = False
+    """Listed in ``--quarantine``: reported, but never gates the verdict."""
+    gating: bool = True
+    """Whether this run counts toward the verdict (not quarantined, not a known failure)."""
+    passes: str | None = None
+    """With ``--min-passes``: its scenario's ``k/n`` (passed runs / runs), e.g. ``2/3``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioTally:
+    """One scenario's k-of-n verdict (``--repeat N --min-passes K``)."""
+
+    key: str
+    """``scenario:<id>`` or ``case:<key>`` (see :mod:`cekura_cli.orchestration.shard`)."""
+    scenario_name: str
+    passed: int
+    runs: int
+    min_passes: int
+    verdict: Verdict
+    quarantined: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """The gates ``cekura run`` applied on top of ``--min-pass-rate``."""
+
+    min_passes: int | None = None
+    fail_on: str = "any"
+    """``any`` or ``new-failures`` (with a baseline)."""
+    baseline_result_id: int | None = None
+    quarantine: tuple[str, ...] = ()
+    """Quarantined keys (``scenario:<id>`` / ``case:<key>``) as given."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +102,15 @@ class ResultReport:
     interrupted: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
     """Extra one-line remarks for humans (e.g. "3 runs had not finished")."""
+    agent_id: int | None = None
+    shard: str | None = None
+    """``K/N`` when the run was one shard of a split selection."""
+    gate: Gate | None = None
+    """The CI-kit gates in force (k-of-n, quarantine, baseline), if any."""
+    scenarios: tuple[ScenarioTally, ...] = ()
+    """With ``--min-passes``: one k-of-n verdict per scenario."""
+    merged_from: tuple[int, ...] = ()
+    """``cekura report merge``: the result ids merged into this report."""
 
     def failures_first(self) -> list[RunReport]:
         """Runs ordered errors, then failures, then passes; stable within each group."""

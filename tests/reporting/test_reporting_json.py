@@ -28,6 +28,11 @@ TOP_LEVEL_KEYS = [
     "interrupted",
     "elapsed_s",
     "notes",
+    "agent_id",
+    "shard",
+    "gate",
+    "scenarios",
+    "merged_from",
     "runs",
 ]
 RUN_KEYS = [
@@ -42,6 +47,9 @@ RUN_KEYS = [
     "transcript",
     "url",
     "duration_s",
+    "quarantined",
+    "gating",
+    "passes",
 ]
 
 
