@@ -401,7 +401,6 @@ MinPasses = Annotated[
         "--min-passes",
         metavar="K",
         rich_help_panel=CI_KIT,
-        help="With --repeat N: a scenario passes when at least K of its N runs passed "
-        "(default N).",
+        help="With --repeat N: pass a scenario when K of its N runs passed (default N).",
     ),
 ]

@@ -184,7 +184,7 @@ def test_rerun_of_a_passing_report_starts_nothing(work: Path, tmp_path: Path):
     assert load(tmp_path / "none.json")["result_id"] == 0
 
 
-FLAKY_AGENT = '''
+FLAKY_AGENT = """
 calls = 0
 
 def reply(history, context):
@@ -194,7 +194,7 @@ def reply(history, context):
         return None
     # every third conversation fails: passes 2 of 3
     return "nope" if calls % 3 == 0 else "pass: " + history[-1]["content"]
-'''
+"""
 
 
 def test_repeat_and_min_passes_judge_each_scenario_k_of_n(tmp_path: Path):
