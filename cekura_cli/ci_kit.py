@@ -196,3 +196,17 @@ def nothing_to_run(context: ReportContext, why: str) -> ResultReport:
         agent_id=context.agent_id,
         shard=context.shard,
     )
+
+
+def register_environment_secrets() -> None:
+    """``report merge`` / ``compare`` read reports, not settings: still mask the secrets.
+
+    A report written elsewhere may hold a secret its writer did not know (an agent that
+    echoed a key); when the key is in this job's environment it is masked on the way out.
+    """
+    import os
+
+    from cekura_cli.redact import register_secret
+
+    for name in ("CEKURA_API_KEY", "CEKURA_WEBSOCKET_SECRET"):
+        register_secret(os.environ.get(name) or None)

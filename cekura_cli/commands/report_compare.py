@@ -20,6 +20,7 @@ def compare(
 
     Exits 1 when something fails that did not fail in BASE (newly failing, or new and failing), else 0.
     """  # noqa: E501
+    from cekura_cli.ci_kit import register_environment_secrets
     from cekura_cli.commands.common import check_report_paths
     from cekura_cli.errors import UsageError
     from cekura_cli.orchestration.compare import compare as compare_reports
@@ -28,6 +29,7 @@ def compare(
     from cekura_cli.reporting.report_file import read_report
     from cekura_cli.ui import make_ui
 
+    register_environment_secrets()
     check_report_paths(json_out, None)
     before, after = read_report(base), read_report(new)
     agents = {before.agent_id, after.agent_id} - {None}

@@ -36,12 +36,14 @@ def merge(
 
     Refuses a report given twice and reports of different agents (exit 2).
     """  # noqa: E501
+    from cekura_cli.ci_kit import register_environment_secrets
     from cekura_cli.commands.common import check_report_paths
     from cekura_cli.orchestration.merge import merge_reports
     from cekura_cli.reporting.report_file import read_report
     from cekura_cli.runner import ReportOptions, emit_reports
     from cekura_cli.ui import make_ui
 
+    register_environment_secrets()
     check_report_paths(json_out, junit_xml)
     loaded = [(str(path), read_report(path)) for path in reports]
     merged = merge_reports(loaded, min_pass_rate=min_pass_rate)

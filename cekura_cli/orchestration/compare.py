@@ -42,8 +42,13 @@ class Comparison:
         return bool(self.newly_failing) or any(unit.failing for unit in self.new)
 
     def to_dict(self) -> dict[str, object]:
+        """JSON-ready; names are report text (hostile): secrets masked, controls removed."""
+        from cekura_cli.reporting._text import clean
+
         def units(items: list[Unit]) -> list[dict[str, object]]:
-            return [{"key": u.key, "name": u.name, "failing": u.failing} for u in items]
+            return [
+                {"key": clean(u.key), "name": clean(u.name), "failing": u.failing} for u in items
+            ]
 
         return {
             "base_result_id": self.base_result_id,
