@@ -21,6 +21,7 @@ from cekura_cli.errors import UsageError
 if TYPE_CHECKING:
     from cekura_cli.api.models import Scenario
     from cekura_cli.orchestration.gating import GatePolicy
+    from cekura_cli.orchestration.selection import Selection
     from cekura_cli.orchestration.shard import Shard
     from cekura_cli.reporting.model import ResultReport
     from cekura_cli.ui import Ui
@@ -129,14 +130,32 @@ def check_agent(plan: CiPlan, flags: CiFlags, agent_id: int | None) -> None:
             )
 
 
+def failing_keys(report: ResultReport) -> set[str]:
+    from cekura_cli.orchestration.gating import unit_status
+
+    return {key for key, fails in unit_status(report).items() if fails}
+
+
+def rerun_selection(plan: CiPlan, selection: Selection) -> Selection:
+    """With ``--rerun-failed`` and no tags/ids: select exactly the report's failed ids."""
+    if plan.rerun is None or selection.has_filters:
+        return selection
+    ids = tuple(
+        int(key.split(":", 1)[1]) for key in failing_keys(plan.rerun) if key.startswith("scenario:")
+    )
+    if not ids:
+        return selection  # nothing failed: narrow() leaves nothing to run
+    return dataclasses.replace(selection, scenario_ids=tuple(sorted(ids)))
+
+
 def narrow(plan: CiPlan, scenarios: Sequence[Scenario], *, ui: Ui) -> list[Scenario]:
     """Rerun filter, then the shard; warns about quarantined ids not in the selection."""
-    from cekura_cli.orchestration.gating import describe_key, unit_status
+    from cekura_cli.orchestration.gating import describe_key
     from cekura_cli.orchestration.shard import scenario_key, split
 
     chosen = list(scenarios)
     if plan.rerun is not None:
-        failing = {key for key, fails in unit_status(plan.rerun).items() if fails}
+        failing = failing_keys(plan.rerun)
         chosen = [s for s in chosen if scenario_key(s.id) in failing]
         ui.info(
             f"cekura: rerunning {len(chosen)} of the {len(failing)} scenarios that failed "

@@ -238,7 +238,10 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
         links = Links(settings.dashboard_url, read_project_id(client, settings.agent_id))
         ci_kit.check_agent(ci_plan, ci_flags, settings.agent_id)
         scenarios = resolve_scenarios(
-            client, args.selection, agent_id=settings.agent_id, assistant_id=args.assistant_id
+            client,
+            ci_kit.rerun_selection(ci_plan, args.selection),
+            agent_id=settings.agent_id,
+            assistant_id=args.assistant_id,
         )
         scenarios = ci_kit.narrow(ci_plan, scenarios, ui=ui)
         context = ci_kit.ReportContext(
