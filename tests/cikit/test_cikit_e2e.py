@@ -267,3 +267,21 @@ def test_merge_refuses_other_agents_and_malformed_reports(work: Path):
     assert bad.returncode == 2 and "bad.json: not a cekura JSON report" in bad.stderr
     cmp = cekura(["report", "compare", "full.json", "other.json"], work)
     assert cmp.returncode == 2 and "not comparable" in cmp.stderr
+
+
+def test_an_empty_shard_starts_nothing_passes_and_merges_away(work: Path):
+    from cekura_cli.orchestration.shard import partition, scenario_key
+
+    parts = partition(list(range(1, 13)), scenario_key, 40)
+    empty = next(k for k, part in enumerate(parts, 1) if not part)
+    full = next(k for k, part in enumerate(parts, 1) if part)
+    done = cekura(local("--shard", f"{empty}/40", "--json", "empty.json"), work)
+    assert done.returncode == 0, done.stderr
+    assert f"shard {empty}/40 holds none of the selected scenarios" in done.stderr
+    assert "started result" not in done.stderr
+    doc = load(work / "empty.json")
+    assert (doc["result_id"], doc["runs"], doc["shard"]) == (0, [], f"{empty}/40")
+    other = cekura(local("--shard", f"{full}/40", "--json", "one.json"), work)
+    merged = cekura(["report", "merge", "empty.json", "one.json", "--json", "-"], work)
+    assert merged.returncode == other.returncode
+    assert json.loads(merged.stdout)["counts"] == load(work / "one.json")["counts"]
