@@ -165,7 +165,9 @@ def narrow(plan: CiPlan, scenarios: Sequence[Scenario], *, ui: Ui) -> list[Scena
         known = {scenario_key(s.id) for s in scenarios}
         unknown = sorted(plan.policy.quarantine - known)
         if unknown:
-            shown = ", ".join(describe_key(key) for key in unknown[:10])
+            from cekura_cli.reporting._text import one_line
+
+            shown = ", ".join(one_line(describe_key(key), 80) for key in unknown[:10])
             more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
             ui.info(f"cekura: warning: --quarantine lists {shown}{more}, not in the selection")
     if plan.shard is not None:
