@@ -111,20 +111,10 @@ def apply_gates(report: ResultReport, policy: GatePolicy) -> ResultReport:
         base = unit_status(policy.baseline)
         known = {key for key, failing in base.items() if failing}
     baseline_id = policy.baseline.result_id if policy.baseline is not None else None
-    runs = []
-    for run in report.runs:
-        key = unit_key(run)
-        quarantined = key in policy.quarantine
-        gating = not quarantined and key not in known
-        reason = run.reason
-        if run.outcome is not Outcome.PASSED and not gating:
-            why = (
-                "quarantined, not gating"
-                if quarantined
-                else f"failing in baseline result {baseline_id} too, not gating"
-            )
-            reason = f"{why}: {run.reason}" if run.reason else why
-        runs.append(dataclasses.replace(run, quarantined=quarantined, reason=reason))
+    runs = [
+        dataclasses.replace(run, quarantined=unit_key(run) in policy.quarantine)
+        for run in report.runs
+    ]
     gate = Gate(
         min_passes=policy.min_passes,
         fail_on=policy.fail_on,
@@ -177,7 +167,7 @@ def decide(
             for run in runs:
                 gating_units[f"{key}#{run.run_id}"] = run.outcome is Outcome.PASSED
 
-    runs = _final_runs(report.runs, tallies, known, label_runs)
+    runs = _final_runs(report.runs, tallies, known, gate if label_runs else None)
     from cekura_cli.orchestration.verdict import meets_threshold
 
     total_units = len(gating_units)
@@ -211,20 +201,33 @@ def _final_runs(
     runs: Sequence[RunReport],
     tallies: Mapping[str, ScenarioTally],
     known: set[str],
-    label: bool,
+    label: Gate | None,
 ) -> list[RunReport]:
+    """Each run's ``gating`` and ``passes``; with ``label``, reasons that say why.
+
+    The reason reads, in order: why it does not gate (a non-passing run only), the
+    scenario's ``k/n`` (k-of-n only), then the run's own reason.
+    """
     out = []
     for run in runs:
         key = unit_key(run)
         tally = tallies.get(key)
-        gating = run.gating and not run.quarantined and not (key in known and _fails(run, tally))
+        known_failure = key in known and _fails(run, tally)
+        gating = run.gating and not run.quarantined and not known_failure
         changes: dict[str, object] = {"gating": gating}
+        parts: list[str] = []
+        if run.outcome is not Outcome.PASSED and not gating:
+            parts.append(
+                "quarantined, not gating"
+                if run.quarantined
+                else f"failing in baseline result {label and label.baseline_result_id} too, "
+                "not gating"
+            )
         if tally is not None:
-            passes = f"{tally.passed}/{tally.runs}"
-            changes["passes"] = passes
-            if label:
-                head = f"scenario {passes} passed (needs {tally.min_passes})"
-                changes["reason"] = f"{head}: {run.reason}" if run.reason else head
+            changes["passes"] = f"{tally.passed}/{tally.runs}"
+            parts.append(f"scenario {changes['passes']} passed (needs {tally.min_passes})")
+        if label is not None and parts:
+            changes["reason"] = ": ".join([*parts, run.reason] if run.reason else parts)
         out.append(dataclasses.replace(run, **changes))
     return out
 

@@ -93,3 +93,24 @@ def test_parse_quarantine_file():
     assert parse_quarantine(text) == frozenset(
         {"scenario:12", "scenario:34", "case:login-happy-path", "case:refund"}
     )
+
+
+def test_reasons_say_why_first_then_k_of_n_then_the_run_reason():
+    runs = [run(1, 10, P), run(2, 10, F, reason="tool timeout"), run(3, 11, F), run(4, 11, P)]
+    policy = GatePolicy(min_passes=2, quarantine=frozenset({"scenario:10"}))
+    gated = apply_gates(report(runs), policy)
+    assert (
+        gated.runs[1].reason
+        == "quarantined, not gating: scenario 1/2 passed (needs 2): tool timeout"
+    )
+    assert gated.runs[2].reason == "scenario 1/2 passed (needs 2): nope"  # 11 gates, and fails
+    assert gated.verdict is Verdict.FAILED
+
+
+def test_a_known_failure_that_now_reaches_k_is_not_called_a_baseline_failure():
+    base = report([run(1, 10, F)], result_id=7)
+    now = report([run(11, 10, P), run(12, 10, F)], result_id=8)
+    gated = apply_gates(now, GatePolicy(min_passes=1, baseline=base, fail_on="new-failures"))
+    assert gated.verdict is Verdict.PASSED
+    assert gated.runs[1].gating  # the scenario passes k-of-n, so its runs gate (and pass)
+    assert gated.runs[1].reason == "scenario 1/2 passed (needs 1): nope"
