@@ -263,6 +263,11 @@ def _gate_notes(
             f"k-of-n: {reached}/{len(tallies)} scenarios passed at least "
             f"{gate.min_passes} of their runs"
         )
+        missed = [t for t in tallies.values() if t.verdict is Verdict.FAILED]
+        if missed:
+            shown = ", ".join(f"{t.scenario_name} ({t.passed}/{t.runs})" for t in missed[:10])
+            more = f" and {len(missed) - 10} more" if len(missed) > 10 else ""
+            notes.append(f"k-of-n: below {gate.min_passes} passes: {shown}{more}")
     if quarantined or known or tallies:
         unit = "scenarios" if tallies else "runs"
         notes.append(f"gate: {passed_units}/{total_units} gating {unit} passed")

@@ -114,3 +114,13 @@ def test_a_known_failure_that_now_reaches_k_is_not_called_a_baseline_failure():
     assert gated.verdict is Verdict.PASSED
     assert gated.runs[1].gating  # the scenario passes k-of-n, so its runs gate (and pass)
     assert gated.runs[1].reason == "scenario 1/2 passed (needs 1): nope"
+
+
+def test_the_notes_name_the_scenarios_below_k_with_their_k_of_n():
+    runs = [run(1, 1, P), run(2, 1, F)]  # scenario 1 reaches 1/2
+    runs += [run(100 + i, 20 + i, F) for i in range(12)]  # 20..31 at 0/1
+    gated = apply_gates(report(runs), GatePolicy(min_passes=1))
+    line = next(n for n in gated.notes if n.startswith("k-of-n: below 1 passes:"))
+    assert line.startswith("k-of-n: below 1 passes: Scenario 20 (0/1), Scenario 21 (0/1)")
+    assert line.endswith("Scenario 29 (0/1) and 2 more")
+    assert "Scenario 1 (" not in line  # scenarios that reached K are not listed
