@@ -25,7 +25,7 @@ def compare(
     from cekura_cli.errors import UsageError
     from cekura_cli.orchestration.compare import compare as compare_reports
     from cekura_cli.plan import write_plan_json
-    from cekura_cli.reporting.compare_text import render_comparison
+    from cekura_cli.reporting.compare_text import append_step_summary, render_comparison
     from cekura_cli.reporting.report_file import read_report
     from cekura_cli.ui import make_ui
 
@@ -41,6 +41,7 @@ def compare(
     result = compare_reports(before, after)
     ui = make_ui()
     render_comparison(result, ui.console)
+    append_step_summary(result, ui.environ)
     if json_out:
         write_plan_json(result.to_dict(), json_out, ui.stdout)
     return ExitCode.TEST_FAILURES if result.regressed else ExitCode.OK

@@ -46,3 +46,23 @@ def test_a_scenario_with_one_failing_repeat_fails_unless_k_of_n_says_otherwise()
     tally = ScenarioTally("scenario:1", "Scenario 1", 1, 2, 1, Verdict.PASSED)
     kofn = dataclasses.replace(report(runs, result_id=2), scenarios=(tally,))
     assert not compare(base, kofn).newly_failing
+
+
+def test_the_step_summary_is_inert_markdown_and_respects_the_size_limit(tmp_path):
+    from cekura_cli.reporting.compare_text import append_step_summary, comparison_markdown
+
+    hostile = "<img src=x onerror=alert(1)> | [link](http://evil) `code` \x1b[31m"
+    base = report([run(1, 1, P, name=hostile)])
+    result = compare(base, report([run(2, 1, F, name=hostile)], result_id=2))
+    text = comparison_markdown(result)
+    assert "**Newly failing** (1)" in text
+    assert "<img" not in text and "[link](http" not in text and "\x1b" not in text
+    assert "&lt;img src=x onerror=alert(1)&gt; \\| \\[link\\](http://evil)" in text
+
+    summary = tmp_path / "summary.md"
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    assert append_step_summary(result, env) and summary.read_text() == text
+    summary.write_text("x" * 1000)
+    assert not append_step_summary(result, env, limit_bytes=1000 + len(text) - 1)
+    assert summary.read_text() == "x" * 1000  # nothing appended past the limit
+    assert not append_step_summary(result, {"GITHUB_STEP_SUMMARY": str(summary)})  # not on GHA
