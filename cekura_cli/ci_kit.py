@@ -194,6 +194,15 @@ class ReportContext:
         return report
 
 
+def why_nothing_to_run(plan: CiPlan) -> str:
+    """Why :func:`narrow` left nothing: the shard, the rerun, or both."""
+    if plan.rerun is not None and plan.shard is not None:
+        return f"shard {plan.shard} holds none of the scenarios to rerun from {plan.rerun_source}"
+    if plan.rerun is not None:
+        return f"nothing to rerun: no selected scenario failed in {plan.rerun_source}"
+    return f"shard {plan.shard} holds none of the selected scenarios"
+
+
 def nothing_to_run(context: ReportContext, why: str) -> ResultReport:
     """The report of a run that had nothing to start (an empty shard, nothing to rerun).
 

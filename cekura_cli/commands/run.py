@@ -265,9 +265,7 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
                 body = api_chat_body(request, [s.id for s in scenarios], settings.timeout)
             return show_plan(ui, scenarios, request, args.json_out, body=body)
         if not scenarios:  # an empty shard, or nothing failed in --rerun-failed's report
-            why = f"shard {ci_plan.shard} holds none of the selected scenarios"
-            if ci_plan.rerun is not None:
-                why = f"nothing to rerun: no selected scenario failed in {ci_plan.rerun_source}"
+            why = ci_kit.why_nothing_to_run(ci_plan)
             ui.info(f"cekura: {why}; nothing was started")
             report = ci_kit.nothing_to_run(context, why)
             paths = ReportOptions(json_path=args.json_out, junit_path=args.junit_xml)
