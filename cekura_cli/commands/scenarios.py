@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from cekura_cli.commands import options as opt
-from cekura_cli.exit_codes import ExitCode
+from cekura_cli.exit_codes import ExitCode, exit_code_epilog
 
 app = typer.Typer(
     help="Inspect the scenarios a selection resolves to.",
@@ -14,7 +14,16 @@ app = typer.Typer(
 )
 
 
-@app.command("list")
+EPILOG = exit_code_epilog(
+    (ExitCode.OK, ExitCode.USAGE, ExitCode.SERVICE, ExitCode.NO_SCENARIOS, ExitCode.INTERRUPTED),
+    {
+        ExitCode.OK: "the selection matched scenarios; they are listed",
+        ExitCode.INTERRUPTED: "interrupted (SIGINT/SIGTERM)",
+    },
+)
+
+
+@app.command("list", epilog=EPILOG)
 def list_scenarios(
     tags: opt.Tags = None,
     match: opt.Match = opt.MatchMode.ANY,
