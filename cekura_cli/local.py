@@ -25,6 +25,11 @@ DEFAULT_LOCAL_AGENT = "booking"
 SHIM_TURN_TIMEOUT_S = 20.0  # cekura_cli.shim.runner.DEFAULT_TURN_TIMEOUT_S
 TESTER_TURN_TIMEOUT_S = 30.0  # the sandbox tester's (and the service's) default
 DEFAULT_SCENARIO_FILE = "cekura-scenarios.yaml"
+BUNDLED_SUITE_NOTE = (
+    "cekura: note: the bundled example suite is written for the 'booking' demo agent; "
+    "give your agent its own scenarios with --scenarios FILE or ./cekura-scenarios.yaml "
+    "(example: examples/ci-agent-scenarios.yaml, format: docs/scenario-file.md)"
+)
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,8 @@ def local_service(
         )
         source = str(scenarios) if scenarios else "the bundled example suite"
         ui.info(f"cekura: local sandbox on {sandbox.url} with {source}")
+        if scenarios is None and target not in (None, DEFAULT_LOCAL_AGENT):
+            ui.info(BUNDLED_SUITE_NOTE)
         yield LocalService(
             api_url=sandbox.url,
             api_key=api_key,
