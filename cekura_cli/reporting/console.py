@@ -68,14 +68,15 @@ def render_summary(report: ResultReport, console: Console) -> None:
     from rich.text import Text
 
     runs, cut_short = split_cut_short(report)
-    if is_narrow(console.width):
+    if not runs:
+        if not cut_short:
+            console.print(Text("No runs in this result."))
+    elif is_narrow(console.width):
         render_blocks(runs, console)
     elif len(runs) > FULL_TABLE_MAX_RUNS:
         _print_compact(runs, report.result_url, console)
-    elif runs:
+    else:
         console.print(_full_table(runs, width=console.width))
-    elif not cut_short:
-        console.print(Text("No runs in this result."))
     elapsed = f" after {format_elapsed(report.elapsed_s)}" if report.elapsed_s is not None else ""
     stopped = []
     if report.timed_out:

@@ -180,10 +180,10 @@ class LiveProgressDisplay:
 def bar_width(columns: int) -> int:
     """The bar's width, so that the whole progress line stays shorter than the terminal.
 
-    The text around the bar takes about 50 columns (``result 12345 … 1000/1000 900
-    passed 100 failed 1h02m03s elapsed``); the bar gets the rest, 10 to 40 columns.
+    The text around the bar takes up to about 58 columns (``result 12345 … 999/1000 900
+    passed 99 failed 1h02m03s elapsed``); the bar gets the rest, 10 to 40 columns.
     """
-    return max(10, min(40, columns - 52))
+    return max(10, min(40, columns - 60))
 
 
 def _count_fields(passed: int, failed: int) -> dict[str, Any]:
