@@ -40,8 +40,8 @@ if TYPE_CHECKING:
 
 NARROW_BELOW = 120
 """Terminals narrower than this get blocks; the table needs about 120 columns."""
-BLOCK_REASON_LIMIT = 400
-"""Characters of a reason in a block (about five lines at 80 columns)."""
+BLOCK_REASON_LIMIT = 300
+"""Characters of a reason in a block (four lines at 80 columns), as in the table."""
 INDENT = "  "
 
 OUTCOME_LABELS = {
