@@ -19,14 +19,14 @@ about 18 columns each: links break over lines (they cannot be clicked or copied)
 and every passing run is summed in one line (``PASS  27 runs passed``). The verdict
 comes after this, printed by :mod:`.console`.
 
-Cells are built from :func:`~cekura_cli.reporting._text.clean`-ed strings into
-:class:`rich.text.Text`: no service text is parsed as markup or reaches the terminal as
+Lines are built from :func:`~cekura_cli.reporting._text.clean`-ed strings and handed to
+rich as plain segments: no service text is parsed as markup or reaches the terminal as
 an escape sequence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from cekura_cli.orchestration.reason_cut import cut_reason
@@ -36,7 +36,8 @@ from cekura_cli.wording import count
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.text import Text
+    from rich.segment import Segment
+    from rich.style import Style
 
 NARROW_BELOW = 120
 """Terminals narrower than this get blocks; the table needs about 120 columns."""
@@ -58,47 +59,74 @@ def is_narrow(width: int) -> bool:
 
 def render_blocks(runs: Sequence[RunReport], console: Console) -> None:
     """One block per run that did not pass (in the given order), then one line of passes."""
-    from rich.text import Text
-
-    body = Text()
+    lines = _Lines()
     passed = 0
     for run in runs:
         if run.outcome is Outcome.PASSED:
             passed += 1
             continue
-        _append_block(body, run, console)
+        _add_block(lines, run, console)
     if passed:
         label, style = OUTCOME_LABELS[Outcome.PASSED]
-        body.append(label.ljust(_LABEL_WIDTH), style=style)
-        body.append(f"  {count(passed, 'run')} passed\n")
-    if body:
-        body.right_crop(1)  # the last newline: print adds its own
-        console.print(body, soft_wrap=True, highlight=False)
+        lines.add((label.ljust(_LABEL_WIDTH), style), (f"  {count(passed, 'run')} passed", ""))
+    if lines.lines:
+        console.print(lines, soft_wrap=True)
 
 
-def _append_block(body: Text, run: RunReport, console: Console) -> None:
+class _Lines:
+    """Finished lines of (text, style) parts, handed to rich as segments.
+
+    The text is cleaned and wrapped here already, so rich has nothing left to parse,
+    wrap or crop: for a big result this renders several times faster than one big
+    :class:`~rich.text.Text` (``benchmarks/terminal_bench.py``).
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[tuple[str, str], ...]] = []
+
+    def add(self, *parts: tuple[str, str]) -> None:
+        self.lines.append(parts)
+
+    def __rich_console__(self, console: Console, options: object) -> Iterator[Segment]:
+        from rich.segment import Segment
+
+        newline = Segment.line()
+        styles: dict[str, Style | None] = {"": None}
+        for parts in self.lines:
+            for text, style in parts:
+                if style not in styles:
+                    styles[style] = console.get_style(style)
+                yield Segment(text, styles[style])
+            yield newline
+
+
+def _add_block(lines: _Lines, run: RunReport, console: Console) -> None:
     label, style = OUTCOME_LABELS[run.outcome]
-    body.append(label.ljust(_LABEL_WIDTH), style=style)
-    body.append(f"  {one_line(run.case_name)}", style="bold")
     status = one_line(run.status)
+    header = [(label.ljust(_LABEL_WIDTH), style), (f"  {one_line(run.case_name)}", "bold")]
     if status and status != "completed":
-        body.append(f" ({status})")
-    body.append("\n")
+        header.append((f" ({status})", ""))
+    lines.add(*header)
     reason = one_line(reason_text(run))
     if reason:
         for line in _wrap(cut_reason(reason, BLOCK_REASON_LIMIT), console):
-            line.rstrip()
-            body.append(INDENT)
-            body.append_text(line)
-            body.append("\n")
+            lines.add((INDENT + line, ""))
     link = clean(run.url).strip()
     if link:
-        body.append(INDENT + link + "\n", style="dim")
+        lines.add((INDENT + link, "dim"))
 
 
-def _wrap(text: str, console: Console) -> list[Text]:
-    """``text`` wrapped to the console's width less the indent; long words are folded."""
+def _wrap(text: str, console: Console) -> list[str]:
+    """``text`` wrapped to the console's width less the indent; long words are folded.
+
+    ASCII text (nearly every reason) takes one cell per character, so the standard
+    library wraps it, about 10x faster than rich; anything else is measured in cells.
+    """
+    width = max(console.width - len(INDENT), 20)
+    if text.isascii():
+        import textwrap
+
+        return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
     from rich.text import Text
 
-    width = max(console.width - len(INDENT), 20)
-    return list(Text(text).wrap(console, width, overflow="fold"))
+    return [line.plain.rstrip() for line in Text(text).wrap(console, width, overflow="fold")]
