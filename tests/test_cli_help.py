@@ -120,3 +120,14 @@ def test_shell_completion_is_offered_and_completes(cekura):
         },
     )
     assert options.stdout.split() == ["--no-wait"]
+
+
+def test_install_completion_writes_the_script_for_the_shell(cekura, tmp_path):
+    done = cekura(
+        ["--install-completion", "bash"], env={"HOME": str(tmp_path), "SHELL": "/bin/bash"}
+    )
+    assert done.returncode == 0, done.stderr
+    assert "bash completion installed" in done.stdout
+    scripts = list(tmp_path.rglob("*cekura*"))
+    assert scripts and "_CEKURA_COMPLETE" in scripts[0].read_text()
+    assert "cekura" in (tmp_path / ".bashrc").read_text()
