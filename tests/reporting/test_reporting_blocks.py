@@ -141,3 +141,24 @@ def test_a_finished_report_lists_cancelled_runs(make_run_report, make_result_rep
     runs, cut_short = split_cut_short(report)
     assert cut_short == 0 and [run.run_id for run in runs] == [1]
     assert "cut short" not in _render(report, width=80)
+
+
+def test_a_secret_echoed_by_the_agent_is_masked_in_blocks(make_run_report, make_result_report):
+    from cekura_cli.redact import register_secret
+
+    secret = "sk_test_blocks_0123456789abcdef"
+    register_secret(secret)
+    report = make_result_report(
+        [
+            make_run_report(
+                1,
+                Outcome.FAILED,
+                case_name=f"leaks {secret}",
+                reason=f"the agent said: 'my key is {secret}'",
+                url=f"https://dashboard.cekura.ai/7/results/123?k={secret}",
+            )
+        ]
+    )
+    text = _render(report, width=80)
+    assert secret not in text
+    assert "cdef" in text  # masked as **** plus at most the last 4 characters
