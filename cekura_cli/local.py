@@ -27,8 +27,7 @@ TESTER_TURN_TIMEOUT_S = 30.0  # the sandbox tester's (and the service's) default
 DEFAULT_SCENARIO_FILE = "cekura-scenarios.yaml"
 BUNDLED_SUITE_NOTE = (
     "cekura: note: the bundled example suite is written for the 'booking' demo agent; "
-    "give your agent its own scenarios with --scenarios FILE or ./cekura-scenarios.yaml "
-    "(example: examples/ci-agent-scenarios.yaml, format: docs/scenario-file.md)"
+    "for yours pass --scenarios FILE (e.g. examples/ci-agent-scenarios.yaml)"
 )
 
 
