@@ -156,3 +156,14 @@ def test_an_interrupted_job_counts_what_it_cut_short(sandbox, tmp_path, columns)
     progress = [line for line in stderr.splitlines() if re.match(r"cekura: result \d+: ", line)]
     assert len(progress) == len(set(progress))  # no progress line printed twice
     assert stderr.rstrip("\n").splitlines()[-1].startswith("FAILED: 0/120 passed")
+
+
+def test_shim_serve_with_an_agent_that_exits_while_loading_is_one_line_exit_2(tmp_path):
+    (tmp_path / "bad_agent.py").write_text("import sys\nsys.exit('no config')\n")
+    done = run_cli(["shim", "serve", "bad_agent.py:reply", "--port", "0"], _local_env(), tmp_path)
+    assert done.returncode == ExitCode.USAGE, done.stderr
+    assert done.stderr.splitlines()[0] == (
+        "cekura: error: cannot import agent 'bad_agent.py': "
+        "it called sys.exit('no config') while loading"
+    )
+    assert "serving" not in done.stderr
