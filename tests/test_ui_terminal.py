@@ -94,3 +94,19 @@ def test_no_color_is_honoured_on_a_terminal(tty):
 
 def test_make_ui_defaults_to_stderr():
     assert make_ui({}).console.file is sys.stderr
+
+
+def test_scenario_tables_show_service_text_as_text():
+    from rich.console import Console
+
+    from cekura_cli.api.models import Scenario
+    from cekura_cli.plan import render_scenarios
+
+    out = io.StringIO()
+    scenario = Scenario.model_validate(
+        {"id": 7, "name": "[bold]x[/bold] \x1b[31mred", "tags": ["[link=y]t[/link]"]}
+    )
+    render_scenarios([scenario], Console(file=out, width=100), title="1 [red]scenario")
+    text = out.getvalue()
+    assert "[bold]x[/bold]" in text and "[link=y]t[/link]" in text and "1 [red]scenario" in text
+    assert "\x1b" not in text

@@ -13,10 +13,12 @@ import fcntl
 import os
 import pty
 import re
+import select
 import struct
 import subprocess
 import sys
 import termios
+import time
 from pathlib import Path
 
 import pytest
@@ -98,9 +100,16 @@ def _pty(columns: int) -> tuple[int, int]:
     return master, slave
 
 
-def _read_all(master: int, proc: subprocess.Popen[bytes]) -> str:
+def _read_all(master: int, proc: subprocess.Popen[bytes], budget_s: float = 90.0) -> str:
+    """Everything the child writes to the terminal until it exits (bounded)."""
     chunks = []
-    while True:
+    deadline = time.monotonic() + budget_s
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 1.0)
+        if not ready:
+            if proc.poll() is not None:
+                break
+            continue
         try:
             data = os.read(master, 65536)
         except OSError:  # the child closed the terminal
@@ -108,7 +117,7 @@ def _read_all(master: int, proc: subprocess.Popen[bytes]) -> str:
         if not data:
             break
         chunks.append(data)
-    proc.wait(timeout=60)
+    proc.wait(timeout=30)
     return b"".join(chunks).decode("utf-8", "replace")
 
 
