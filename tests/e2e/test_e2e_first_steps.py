@@ -165,3 +165,18 @@ def test_shim_serve_with_an_agent_that_exits_while_loading_is_one_line_exit_2(tm
         "it called sys.exit('no config') while loading"
     )
     assert "serving" not in done.stderr
+
+
+def test_api_chat_names_serve_when_the_agent_fails_to_load(tmp_path):
+    (tmp_path / "bad_agent.py").write_text("raise RuntimeError('no model file')\n")
+    args = ["run", "--local", "--via", "api-chat", "--serve", "bad_agent.py:reply"]
+    done = run_cli(
+        [*args, "-t", "smoke-test"],
+        _local_env(),
+        tmp_path,
+    )
+    assert done.returncode == ExitCode.USAGE, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("cekura: error: ")]
+    assert len(errors) == 1
+    assert errors[0].startswith("cekura: error: --serve bad_agent.py:reply: cannot import agent")
+    assert "RuntimeError: no model file" in errors[0]
