@@ -41,7 +41,7 @@ app = typer.Typer(
     ),
     epilog=EPILOG,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (typer's, via click)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: rich's help renderer alone costs ~100 ms of start-up
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -72,10 +72,13 @@ def _enable_debug_logging() -> None:
 
     from cekura_cli.redact import RedactingFilter
 
+    root = logging.getLogger("cekura_cli")
+    if any(getattr(h, "_cekura_verbose", False) for h in root.handlers):
+        return  # -v given twice (before and after the subcommand)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("cekura: %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
-    root = logging.getLogger("cekura_cli")
+    handler._cekura_verbose = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
 
@@ -137,7 +140,10 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
     click_exception, abort = _click_exception_types()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        rv = app(args=args, prog_name="cekura", standalone_mode=False)
+        from cekura_cli.cli_tree import build_command
+
+        command = build_command(app, epilog=EPILOG, on_verbose=_enable_debug_logging)
+        rv = command.main(args=args, prog_name="cekura", standalone_mode=False)
     except Interrupted:
         _fail("cekura: interrupted")
         return int(ExitCode.INTERRUPTED)
@@ -153,6 +159,9 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
         _fail("cekura: interrupted")
         return int(ExitCode.INTERRUPTED)
     except click_exception as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `cekura` (or a group): help, 0
+            sys.stdout.write(exc.ctx.get_help() + "\n")  # type: ignore[attr-defined]
+            return int(ExitCode.OK)
         _fail(f"cekura: error: {exc.format_message()}")  # type: ignore[attr-defined]
         ctx = getattr(exc, "ctx", None)
         command = ctx.command_path if ctx is not None else "cekura"

@@ -5,6 +5,7 @@ Every command returns one of these; only the CLI boundary turns it into a proces
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from enum import IntEnum
 
 
@@ -40,6 +41,21 @@ _MEANINGS: dict[ExitCode, str] = {
 }
 
 
-def exit_code_table() -> str:
-    """The exit-code table as plain text, for ``--help`` epilogs."""
-    return "\n".join(f"{int(code):>3}  {code.meaning}" for code in ExitCode)
+def exit_code_table(
+    codes: Iterable[ExitCode] | None = None, meanings: Mapping[ExitCode, str] | None = None
+) -> str:
+    """The exit-code table as plain text, for ``--help`` epilogs.
+
+    ``codes`` limits it to what a command can return; ``meanings`` words a code for a
+    command where the general wording does not fit (a server's 0 is "stopped").
+    """
+    chosen = list(ExitCode) if codes is None else sorted(codes)
+    words = {**_MEANINGS, **(meanings or {})}
+    return "\n".join(f"{int(code):>3}  {words[code]}" for code in chosen)
+
+
+def exit_code_epilog(
+    codes: Iterable[ExitCode] | None = None, meanings: Mapping[ExitCode, str] | None = None
+) -> str:
+    """``Exit codes:`` and the table, kept as lines by click's ``\\b`` marker."""
+    return "\b\nExit codes:\n" + exit_code_table(codes, meanings)

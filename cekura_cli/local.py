@@ -25,6 +25,10 @@ DEFAULT_LOCAL_AGENT = "booking"
 SHIM_TURN_TIMEOUT_S = 20.0  # cekura_cli.shim.runner.DEFAULT_TURN_TIMEOUT_S
 TESTER_TURN_TIMEOUT_S = 30.0  # the sandbox tester's (and the service's) default
 DEFAULT_SCENARIO_FILE = "cekura-scenarios.yaml"
+BUNDLED_SUITE_NOTE = (
+    "cekura: note: the bundled example suite is written for the 'booking' demo agent; "
+    "for yours pass --scenarios FILE (e.g. examples/ci-agent-scenarios.yaml)"
+)
 
 
 @dataclass(frozen=True)
@@ -82,12 +86,17 @@ def serve_agent(
     turn_timeout_s: float | None = None,
 ) -> Iterator[str]:
     """Run the shim with ``target`` on loopback (``port`` 0: a free one); yields its ws:// URL."""
+    from cekura_cli.errors import UsageError
     from cekura_cli.shim import ShimConfig, start_shim_in_thread
 
     config = ShimConfig(target=target, port=port, secret=secret, transcripts_dir=transcripts_dir)
     if turn_timeout_s is not None:
         config.turn_timeout_s = turn_timeout_s
-    handle = start_shim_in_thread(config)
+    try:
+        handle = start_shim_in_thread(config)
+    except UsageError as exc:  # name the flag: the TARGET came from --serve
+        exc.message = f"--serve {target}: {exc.message}"
+        raise
     try:
         ui.info(f"cekura: shim serving {target} on {handle.url}")
         yield handle.url
@@ -139,6 +148,24 @@ def local_service(
         )
         source = str(scenarios) if scenarios else "the bundled example suite"
         ui.info(f"cekura: local sandbox on {sandbox.url} with {source}")
+        if scenarios is None and target not in (None, DEFAULT_LOCAL_AGENT):
+            ui.info(BUNDLED_SUITE_NOTE)
+        yield LocalService(
+            api_url=sandbox.url,
+            api_key=api_key,
+            agent_id=sandbox.agent_id,
+            dashboard_url=sandbox.url,
+        )
+
+
+@contextmanager
+def local_sandbox(scenarios: Path | None) -> Iterator[LocalService]:
+    """The sandbox alone, with no agent behind it: ``cekura scenarios list --local``."""
+    from cekura_cli.sandbox import SandboxConfig, load_suite, start_sandbox_in_thread
+
+    suite = load_suite(scenarios)  # a bad file fails here, before anything starts
+    api_key = "local_" + secrets.token_urlsafe(24)
+    with start_sandbox_in_thread(SandboxConfig(suite=suite, api_key=api_key)) as sandbox:
         yield LocalService(
             api_url=sandbox.url,
             api_key=api_key,

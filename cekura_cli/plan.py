@@ -21,13 +21,17 @@ def scenarios_to_dicts(scenarios: Sequence[Scenario]) -> list[dict[str, Any]]:
 
 def render_scenarios(scenarios: Sequence[Scenario], console: Console, *, title: str) -> None:
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, title_justify="left", show_lines=False)
+    from cekura_cli.reporting._text import one_line
+
+    table = Table(title=Text(title), title_justify="left", show_lines=False)
     table.add_column("id", justify="right", no_wrap=True)
     table.add_column("scenario")
     table.add_column("tags")
-    for scenario in scenarios:
-        table.add_row(str(scenario.id), scenario.display_name, ", ".join(scenario.tags))
+    for scenario in scenarios:  # names and tags are service text: never markup
+        name, tags = one_line(scenario.display_name), one_line(", ".join(scenario.tags))
+        table.add_row(str(scenario.id), Text(name), Text(tags))
     console.print(table)
 
 

@@ -193,4 +193,6 @@ def _describe(
         origin = f"CEKURA_{field.upper()}"
     else:
         origin = f"{CONFIG_FILE} / pyproject.toml [tool.cekura] key {field!r}"
-    return f"invalid {field} (from {origin}): {error['msg']}"
+    from cekura_cli.wording import validation_message
+
+    return f"invalid {field} (from {origin}): {validation_message(str(error['msg']))}"

@@ -1,8 +1,19 @@
 """Where human output goes, and how signals become interrupts.
 
 Human output goes to stderr; stdout carries only what was asked for (``--json -``,
-``--no-wait``'s result id, ``scenarios list``). The live display is used only on a
-terminal with ``CI`` unset; otherwise reporters print plain lines.
+``--no-wait``'s result id, ``scenarios list``).
+
+Three separate decisions about the stream that shows the output (PRODUCT.md §13):
+
+- **width**: ``COLUMNS``, else the size of the terminal the stream is, else that of the
+  terminal the command runs in (``cekura run 2>&1 | tee log`` in an 80-column terminal
+  is read at 80 columns), else :data:`DEFAULT_WIDTH` (a CI log). Never rich's 80 by
+  accident;
+- **colour**: rich's own rules, so ``NO_COLOR`` turns it off and ``FORCE_COLOR`` on, even
+  into a file or a pipe;
+- **live repainting** (progress bar, cursor hiding): only when the stream really is a
+  terminal (``isatty``, not ``FORCE_COLOR``), ``CI`` is unset and ``TERM`` is not ``dumb``.
+  Otherwise reporters print plain lines.
 """
 
 from __future__ import annotations
@@ -20,7 +31,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
-CI_LOG_WIDTH = 140
+DEFAULT_WIDTH = 100
+"""Columns when nothing says how wide the reader is (a CI log viewer, a file)."""
+CI_LOG_WIDTH = DEFAULT_WIDTH  # the old name, kept for callers that import it
 
 
 @dataclass
@@ -28,7 +41,7 @@ class Ui:
     console: Console
     """Human output (stderr)."""
     live: bool
-    """True on an interactive terminal outside CI: live progress and colour."""
+    """True on a real interactive terminal outside CI: the live progress display."""
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
@@ -36,16 +49,66 @@ class Ui:
         self.console.print(message, markup=False, highlight=False, soft_wrap=True)
 
 
-def make_ui(environ: Mapping[str, str] | None = None) -> Ui:
+def make_ui(environ: Mapping[str, str] | None = None, stream: TextIO | None = None) -> Ui:
+    """The console for human output on ``stream`` (stderr), with width and live decided."""
     from rich.console import Console
 
     env = dict(os.environ if environ is None else environ)
-    console = Console(stderr=True, highlight=False)
-    if not console.is_terminal and "COLUMNS" not in env:
-        # CI logs are wide; rich's 80-column default for pipes squeezes the reasons.
-        console = Console(stderr=True, highlight=False, width=CI_LOG_WIDTH)
-    in_ci = env.get("CI", "").strip().lower() not in ("", "0", "false")
-    return Ui(console=console, live=console.is_terminal and not in_ci, environ=env)
+    out = sys.stderr if stream is None else stream
+    width = output_width(env, out)
+    console = Console(file=out, highlight=False, width=width, _environ=env)
+    return Ui(console=console, live=live_allowed(env, out), environ=env)
+
+
+def output_width(environ: Mapping[str, str], stream: TextIO) -> int:
+    """``COLUMNS``, else the terminal's width (the stream's, else the session's), else 100."""
+    columns = environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    for fd in (_fileno(stream), *_session_fds()):
+        width = _tty_columns(fd)
+        if width:
+            return width
+    return DEFAULT_WIDTH
+
+
+def live_allowed(environ: Mapping[str, str], stream: TextIO) -> bool:
+    """Repaint in place only on a real terminal, outside CI, unless ``TERM=dumb``."""
+    fd = _fileno(stream)
+    if fd is None or not _isatty(fd):
+        return False
+    if environ.get("TERM", "").strip().lower() == "dumb":
+        return False
+    return environ.get("CI", "").strip().lower() in ("", "0", "false")
+
+
+def _session_fds() -> tuple[int | None, ...]:
+    """The standard streams: in ``cmd 2>&1 | tee log`` stdin is still the terminal."""
+    return tuple(_fileno(s) for s in (sys.stdin, sys.stdout, sys.stderr))
+
+
+def _fileno(stream: object) -> int | None:
+    try:
+        return stream.fileno()  # type: ignore[attr-defined, no-any-return]
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _isatty(fd: int) -> bool:
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False
+
+
+def _tty_columns(fd: int | None) -> int | None:
+    if fd is None or not _isatty(fd):
+        return None
+    try:
+        columns = os.get_terminal_size(fd).columns
+    except OSError:
+        return None
+    return columns if columns > 0 else None
 
 
 @dataclass

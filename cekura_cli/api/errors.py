@@ -218,4 +218,6 @@ def describe_validation_error(exc: pydantic.ValidationError) -> str:
     first = errors[0]
     location = ".".join(str(part) for part in first.get("loc", ())) or "body"
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{location}: {first.get('msg', 'invalid')}{more}"
+    from cekura_cli.wording import validation_message
+
+    return f"{location}: {validation_message(str(first.get('msg', 'invalid')))}{more}"

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from cekura_cli.errors import UsageError
 from cekura_cli.exit_codes import ExitCode
+from cekura_cli.wording import count
 
 if TYPE_CHECKING:
     from cekura_cli.api.client import CekuraClient
@@ -73,8 +74,13 @@ def drive_api_chat(
         agent = load_agent(options.target)  # a bad TARGET fails here, before anything starts
     except SystemExit as exc:  # user code calling sys.exit() at import time
         raise UsageError(
-            f"cannot import agent {options.target!r}: it exited while loading ({exc})"
+            f"--serve {options.target}: cannot import agent {options.target!r}: "
+            f"it exited while loading ({exc})"
         ) from None
+    except UsageError as exc:  # name the flag, as the WebSocket path does (cekura_cli.local)
+        if not exc.message.startswith("--serve "):
+            exc.message = f"--serve {options.target}: {exc.message}"
+        raise
     concurrency = options.concurrency or DEFAULT_CONCURRENCY
     config = PoolConfig(
         base_url=options.api_url,
@@ -110,8 +116,9 @@ def drive_api_chat(
         # the start response lists the runs; a service that leaves them out is asked once
         runs = list(result.runs) or list(client.get_result(result.id).runs)
         ui.info(
-            f"cekura: started result {result.id} ({len(runs)} runs, API chat: {options.target} "
-            f"plays the agent, {concurrency} at a time): {links.result(result.id)}"
+            f"cekura: started result {result.id} ({count(len(runs), 'run')}, API chat: "
+            f"{options.target} plays the agent, {concurrency} at a time): "
+            f"{links.result(result.id)}"
         )
         pool.start([ChatRun(run.id, result.id, run.scenario) for run in runs])
     except KeyboardInterrupt:

@@ -55,6 +55,11 @@ class RunArgs:
         """Flag combinations that cannot work: one clear line each (exit 2)."""
         if self.no_wait and (self.json_out or self.junit_xml):
             raise UsageError("--no-wait cannot write --json/--junit-xml: nothing is finished yet")
+        if self.no_wait and self.local:
+            raise UsageError(
+                "--no-wait cannot be used with --local: the local sandbox stops when cekura "
+                "exits, so its result could never be waited for"
+            )
         if self.local and self.settings.get("api_url"):
             raise UsageError("--local runs against the built-in sandbox; drop --api-url")
         if self.scenarios_file is not None and not self.local:
@@ -202,6 +207,7 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
         wait_and_report,
     )
     from cekura_cli.ui import deferred_interrupts
+    from cekura_cli.wording import count
 
     flags = dict(args.settings)
     ci_flags = args.ci or ci_kit.CiFlags()
@@ -211,6 +217,7 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
     secret = os.environ.get("CEKURA_WEBSOCKET_SECRET") or None
     with ExitStack() as stack:
         if args.local:
+            settings_from_flags(**flags)  # a bad flag, env var or cekura.toml: before any start
             service = stack.enter_context(
                 local_service(
                     scenarios=scenario_file(args.scenarios_file, Path.cwd()),
@@ -321,7 +328,8 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
             if interrupt.signalled:
                 raise KeyboardInterrupt
             total = len(result.runs) or len(scenarios) * request.runs_per_scenario()
-            ui.info(f"cekura: started result {result.id} ({total} runs): {links.result(result.id)}")
+            runs = count(total, "run")
+            ui.info(f"cekura: started result {result.id} ({runs}): {links.result(result.id)}")
             if args.no_wait:
                 ui.stdout.write(f"{result.id}\n")
                 ui.stdout.flush()
@@ -363,10 +371,12 @@ def show_plan(
 ) -> ExitCode:
     """``--dry-run``: what would run, and the exact request body; nothing is started."""
     from cekura_cli.plan import render_scenarios, scenarios_to_dicts, write_plan_json
+    from cekura_cli.wording import count
 
     runs = len(scenarios) * request.runs_per_scenario()
-    render_scenarios(scenarios, ui.console, title=f"Would run {len(scenarios)} scenarios")
-    ui.info(f"cekura: dry run: {runs} runs would start as {request.name!r}; nothing was started")
+    render_scenarios(scenarios, ui.console, title=f"Would run {count(len(scenarios), 'scenario')}")
+    would = f"{count(runs, 'run')} would start as {request.name!r}"
+    ui.info(f"cekura: dry run: {would}; nothing was started")
     if json_out:
         document = {
             "dry_run": True,

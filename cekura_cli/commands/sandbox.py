@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from cekura_cli.exit_codes import ExitCode
+from cekura_cli.exit_codes import ExitCode, exit_code_epilog
 
 app = typer.Typer(
     help="Run the local sandbox that emulates the Cekura service (offline test runs).",
@@ -34,7 +34,17 @@ FAULT_HELP = (
 )
 
 
-@app.command("serve")
+EPILOG = exit_code_epilog(
+    (ExitCode.OK, ExitCode.USAGE, ExitCode.SERVICE),
+    {
+        ExitCode.OK: "stopped by SIGTERM/SIGINT",
+        ExitCode.USAGE: "usage error: bad scenario file, fault spec or option, port in use",
+        ExitCode.SERVICE: "internal error (one line; CEKURA_DEBUG=1 for the traceback)",
+    },
+)
+
+
+@app.command("serve", epilog=EPILOG)
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port (0: any free port)."),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from cekura_cli.exit_codes import ExitCode
+from cekura_cli.exit_codes import ExitCode, exit_code_epilog
 
 app = typer.Typer(
     help="Expose a local agent to the Cekura service over the Custom WebSocket protocol.",
@@ -32,7 +32,17 @@ def _group() -> None:
     # a callback keeps `serve` a subcommand even while it is the only one
 
 
-@app.command("serve")
+EPILOG = exit_code_epilog(
+    (ExitCode.OK, ExitCode.USAGE, ExitCode.SERVICE),
+    {
+        ExitCode.OK: "stopped by SIGTERM/SIGINT; open conversations drained and written",
+        ExitCode.USAGE: "usage error: bad TARGET or option, the port is in use",
+        ExitCode.SERVICE: "internal error (one line; CEKURA_DEBUG=1 for the traceback)",
+    },
+)
+
+
+@app.command("serve", epilog=EPILOG)
 def serve(
     target: str = typer.Argument(..., help=TARGET_HELP, metavar="TARGET"),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),

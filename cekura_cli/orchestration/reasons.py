@@ -10,7 +10,8 @@ The reason is the first of these that applies (``None`` for a passed run):
    ``evaluation: failure`` (from ``evaluation_status``), ``success: false``, or
    ``no evaluation result (success not set)``.
 
-Whitespace is collapsed and the text cut to 500 characters.
+Whitespace is collapsed and the text cut to 500 characters by :func:`cut_reason`, which
+shortens what the agent said before it touches the explanation around it.
 
 Metric shapes vary between views and metric types, so a metric counts as failed when
 its ``score`` or ``value`` is ``False``, ``0`` (except for ``numeric`` metrics, where 0
@@ -25,6 +26,7 @@ from typing import Any
 
 from cekura_cli.api.models import FAILED_TERMINAL, Metric, Run, TranscriptEntry
 from cekura_cli.orchestration.outcome import has_error_message, run_passed
+from cekura_cli.orchestration.reason_cut import cut_reason
 
 MAX_REASON_LEN = 500
 _FAIL_WORDS = frozenset({"fail", "failed", "failure", "false", "no", "0"})
@@ -32,8 +34,7 @@ _TEXT_KEYS = ("explanation", "reason", "text", "message", "content", "descriptio
 
 
 def _one_line(text: str, limit: int = MAX_REASON_LEN) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    return cut_reason(" ".join(text.split()), limit)
 
 
 def _text(value: Any) -> str:

@@ -29,6 +29,7 @@ from cekura_cli.exit_codes import ExitCode
 from cekura_cli.orchestration.outcome import run_outcome, run_passed
 from cekura_cli.orchestration.reasons import failure_reason, render_transcript
 from cekura_cli.reporting.model import Counts, Outcome, ResultReport, RunReport, Verdict
+from cekura_cli.wording import count
 
 __all__ = [
     "PASS_RATE_EPSILON",
@@ -125,7 +126,7 @@ def _notes(result: Result, runs: Sequence[Run], *, timed_out: bool, interrupted:
     listed = len(runs)
     expected = result.total_runs_count
     if expected is not None and expected > listed:
-        notes.append(f"the service counts {expected} runs but listed {listed}")
+        notes.append(f"the service counts {count(expected, 'run')} but listed {listed}")
     return notes
 
 

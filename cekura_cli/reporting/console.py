@@ -1,6 +1,8 @@
-"""The human summary on the terminal (stderr): a table of runs, then the verdict.
+"""The human summary on the terminal (stderr): the runs, then the verdict, last.
 
-Runs come failures first, in one of two layouts:
+Runs come failures first. Below :data:`~cekura_cli.reporting.blocks.NARROW_BELOW`
+columns they are pytest-style blocks (:mod:`.blocks`); on wider terminals one of two
+table layouts:
 
 - up to :data:`FULL_TABLE_MAX_RUNS` runs: a rich :class:`~rich.table.Table` of every
   run, scenario and reason wrapped, links kept whole when the terminal is wide enough;
@@ -10,6 +12,14 @@ Runs come failures first, in one of two layouts:
   failing runs, against 0.1 s this way (``benchmarks/report_bench.py``). The link comes
   last and is never cut, so it stays clickable (the terminal wraps it if it must).
 
+After a timeout or an interrupt, runs the stop cut short (still pending, or cancelled by
+the ``end_calls`` we sent) are counted in one line, not listed one by one: a 9,000-run
+job stopped early would otherwise print 9,000 ``ERROR cancelled`` rows. Only the
+runs that finished are listed; the JSON report still has every run.
+
+Reasons are cut with :func:`~cekura_cli.orchestration.reason_cut.cut_reason`: the quoted
+agent reply is shortened before the explanation.
+
 Cells are :class:`rich.text.Text` built from cleaned strings: service text is never
 parsed as console markup and cannot carry terminal escape sequences. Colour is the
 console's decision (``NO_COLOR``, not a TTY, ``--color``): nothing here forces it.
@@ -17,8 +27,10 @@ console's decision (``NO_COLOR``, not a TTY, ``--color``): nothing here forces i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from cekura_cli.orchestration.reason_cut import cut_reason
 from cekura_cli.reporting._text import (
     ELLIPSIS,
     clean,
@@ -27,7 +39,9 @@ from cekura_cli.reporting._text import (
     reason_text,
     verdict_line,
 )
+from cekura_cli.reporting.blocks import OUTCOME_LABELS, is_narrow, render_blocks
 from cekura_cli.reporting.model import Outcome, ResultReport, RunReport, Verdict
+from cekura_cli.wording import count
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -41,46 +55,58 @@ REASON_LIMIT = 300
 _OTHER_COLUMNS_MIN_WIDTH = 70
 """Room the other columns need beside a whole link (min_width would make rich crop rows)."""
 
-_OUTCOME_CELL = {
-    Outcome.ERROR: ("ERROR", "bold yellow"),
-    Outcome.FAILED: ("FAIL", "bold red"),
-    Outcome.PASSED: ("PASS", "green"),
-}
+_OUTCOME_CELL = OUTCOME_LABELS
+FINISHED_STATUSES = frozenset({"completed", "failed", "timeout"})
+"""Run statuses that mean the run ended by itself (``cancelled`` may be our end_calls)."""
 _COLUMNS = ("outcome", "scenario", "status", "reason", "link")
 _GAP = "   "  # right padding + the (blank) column separator + left padding
 _Row = tuple[Outcome, str, str, str, str]
 
 
 def render_summary(report: ResultReport, console: Console) -> None:
-    """Print the runs table, the verdict line, and any timeout/interrupt lines and notes."""
+    """Print the runs, any timeout/interrupt lines and notes, and the verdict line last."""
     from rich.text import Text
 
-    if len(report.runs) > FULL_TABLE_MAX_RUNS:
-        _print_compact(report, console)
-    elif report.runs:
-        console.print(_full_table(report, width=console.width))
+    runs, cut_short = split_cut_short(report)
+    if not runs:
+        if not cut_short:
+            console.print(Text("No runs in this result."))
+    elif is_narrow(console.width):
+        render_blocks(runs, console)
+    elif len(runs) > FULL_TABLE_MAX_RUNS:
+        _print_compact(runs, report.result_url, console)
     else:
-        console.print(Text("No runs in this result."))
+        console.print(_full_table(runs, width=console.width))
+    elapsed = f" after {format_elapsed(report.elapsed_s)}" if report.elapsed_s is not None else ""
+    stopped = []
+    if report.timed_out:
+        stopped.append(f"Timed out{elapsed} before the result finished")
+    if report.interrupted:
+        stopped.append(f"Interrupted{elapsed} before the result finished")
+    if stopped and cut_short:
+        stopped[-1] += f": {count(cut_short, 'run')} cut short (not listed)"
+    for line in stopped:
+        console.print(Text(line + "."), style="yellow", soft_wrap=True)
+    for note in report.notes:
+        console.print(Text(f"note: {one_line(note)}"), soft_wrap=True, highlight=False)
     line = verdict_line(report)
     style = "bold green" if report.verdict is Verdict.PASSED else "bold red"
     verdict = Text(line, style=style)
     verdict.append(f" — {clean(report.result_url)}", style="")
     console.print(verdict, soft_wrap=True, highlight=False)
-    elapsed = f" after {format_elapsed(report.elapsed_s)}" if report.elapsed_s is not None else ""
-    if report.timed_out:
-        console.print(
-            Text(f"Timed out{elapsed} before the result finished."),
-            style="yellow",
-            soft_wrap=True,
-        )
-    if report.interrupted:
-        console.print(
-            Text(f"Interrupted{elapsed} before the result finished."),
-            style="yellow",
-            soft_wrap=True,
-        )
-    for note in report.notes:
-        console.print(Text(f"note: {one_line(note)}"), soft_wrap=True, highlight=False)
+
+
+def split_cut_short(report: ResultReport) -> tuple[list[RunReport], int]:
+    """(runs to list, failures first; how many runs the timeout or interrupt cut short).
+
+    Only a stopped report has runs cut short: those not in a :data:`FINISHED_STATUSES`
+    state (pending, running, or cancelled by our ``end_calls``). Pure.
+    """
+    ordered = report.failures_first()
+    if not (report.timed_out or report.interrupted):
+        return ordered, 0
+    listed = [run for run in ordered if run.status in FINISHED_STATUSES]
+    return listed, len(ordered) - len(listed)
 
 
 def _cells(run: RunReport) -> _Row:
@@ -88,7 +114,7 @@ def _cells(run: RunReport) -> _Row:
         run.outcome,
         one_line(run.case_name),
         one_line(run.status),
-        one_line(reason_text(run), REASON_LIMIT),
+        cut_reason(one_line(reason_text(run)), REASON_LIMIT),
         clean(run.url),
     )
 
@@ -108,11 +134,11 @@ def _table(widths: list[int] | None = None) -> Table:
     return table
 
 
-def _full_table(report: ResultReport, *, width: int) -> Table:
+def _full_table(runs: Sequence[RunReport], *, width: int) -> Table:
     """Every run; scenario and reason wrap, links stay whole when they fit."""
     from rich.text import Text
 
-    rows = [_cells(run) for run in report.failures_first()]
+    rows = [_cells(run) for run in runs]
     table = _table()
     outcome, scenario, status, reason, link = table.columns
     outcome.no_wrap = status.no_wrap = True
@@ -126,13 +152,13 @@ def _full_table(report: ResultReport, *, width: int) -> Table:
     return table
 
 
-def _print_compact(report: ResultReport, console: Console) -> None:
+def _print_compact(runs: Sequence[RunReport], result_url: str, console: Console) -> None:
     """Failing runs one per line under a fixed-width header; passes as one count line."""
     from rich.text import Text
 
     rows: list[_Row] = []
     passed = 0
-    for run in report.failures_first():
+    for run in runs:
         if run.outcome is Outcome.PASSED:
             passed += 1
         else:
@@ -141,10 +167,10 @@ def _print_compact(report: ResultReport, console: Console) -> None:
     if passed:
         summary_row = (
             Outcome.PASSED,
-            f"{ELLIPSIS} {passed:,} passed runs not listed",
+            f"{ELLIPSIS} {count(passed, 'passed run')} not listed",
             "",
             "see the JSON report or the dashboard",
-            clean(report.result_url),
+            clean(result_url),
         )
     widths = _compact_widths(rows + ([summary_row] if summary_row else []), console.width)
     console.print(_table(widths))

@@ -1,7 +1,11 @@
 """Progress while waiting for a result: a live bar on a terminal, plain lines in CI.
 
-- Live (a terminal, ``CI`` unset): rich's :class:`~rich.progress.Progress` — done/total
-  bar, passed, failed, elapsed. Rich draws it; we only feed it snapshots.
+- Live (a real terminal, ``CI`` unset): rich's :class:`~rich.progress.Progress` — done/total
+  bar, passed, failed (red only when there are failures), elapsed. Rich draws it; we
+  only feed it snapshots. It is transient: on stop (finished, timed out or Ctrl-C) the
+  bar is erased together with the ``^C`` the terminal echoed into it, and the last
+  snapshot is printed once as a plain line. The bar is kept narrower than the terminal,
+  because a full-width line makes the echoed ``^C`` wrap and the bar be drawn twice.
 - Plain (piped, or ``CI`` set): one line per change, e.g.
   ``cekura: result 123: 3/10 done, 2 passed, 1 failed (12s elapsed)``, at most one
   every ``min_interval_s`` (the first change is printed at once, the last one on
@@ -20,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from cekura_cli.reporting._text import clean, format_elapsed
 from cekura_cli.reporting.model import Progress
+from cekura_cli.wording import count
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -84,7 +89,7 @@ class PlainProgressDisplay:
         self._pending: Progress | None = None
 
     def start(self, *, result_id: int, result_url: str, total: int | None) -> None:
-        runs = f" ({total} run{'s' if total != 1 else ''})" if total is not None else ""
+        runs = f" ({count(total, 'run')})" if total is not None else ""
         self._print(f"cekura: waiting for result {result_id}{runs}: {clean(result_url)}")
 
     def update(self, progress: Progress) -> None:
@@ -116,12 +121,13 @@ class PlainProgressDisplay:
 
 
 class LiveProgressDisplay:
-    """rich's live progress bar: done/total, passed, failed, elapsed."""
+    """rich's live progress bar: done/total, passed, failed, elapsed; one plain line at stop."""
 
     def __init__(self, console: Console) -> None:
         self._console = console
         self._progress: Any = None
         self._task: Any = None
+        self._last: Progress | None = None
 
     def start(self, *, result_id: int, result_url: str, total: int | None) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -134,32 +140,57 @@ class LiveProgressDisplay:
         )
         self._progress = Progress(
             TextColumn(f"result {result_id}", markup=False),
-            BarColumn(),
+            BarColumn(bar_width=bar_width(self._console.width)),
             MofNCompleteColumn(),
-            TextColumn("[green]{task.fields[passed]} passed"),
-            TextColumn("[red]{task.fields[failed]} failed"),
+            TextColumn("[{task.fields[passed_style]}]{task.fields[passed]} passed"),
+            TextColumn("[{task.fields[failed_style]}]{task.fields[failed]} failed"),
             TextColumn("{task.fields[elapsed]} elapsed"),
             console=self._console,
-            transient=False,
+            transient=True,
+            expand=False,
         )
         self._task = self._progress.add_task(
-            "result", total=total or None, passed=0, failed=0, elapsed=format_elapsed(0)
+            "result", total=total or None, elapsed=format_elapsed(0), **_count_fields(0, 0)
         )
         self._progress.start()
 
     def update(self, progress: Progress) -> None:
         if self._progress is None:
             return
+        self._last = progress
         self._progress.update(
             self._task,
             total=progress.total or None,
             completed=progress.done,
-            passed=progress.passed,
-            failed=progress.failed,
             elapsed=format_elapsed(progress.elapsed_s),
+            **_count_fields(progress.passed, progress.failed),
         )
 
     def stop(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
+        if self._progress is None:
+            return
+        self._progress.stop()  # transient: the bar (and an echoed ^C) is erased
+        self._progress = None
+        if self._last is not None:
+            self._console.print(
+                progress_line(self._last), markup=False, highlight=False, soft_wrap=True
+            )
+
+
+def bar_width(columns: int) -> int:
+    """The bar's width, so that the whole progress line stays shorter than the terminal.
+
+    The text around the bar takes up to about 58 columns (``result 12345 … 999/1000 900
+    passed 99 failed 1h02m03s elapsed``); the bar gets the rest, 10 to 40 columns.
+    """
+    return max(10, min(40, columns - 60))
+
+
+def _count_fields(passed: int, failed: int) -> dict[str, Any]:
+    """Colours that follow meaning: green for passes, red for failures, none for zero."""
+    return {
+        "passed": passed,
+        "failed": failed,
+        "passed_style": "green" if passed else "none",
+        "failed_style": "red" if failed else "none",
+    }

@@ -66,6 +66,10 @@ def load_callable(target: str) -> Callable[..., Any]:
             module = importlib.import_module(ref)
     except UsageError:
         raise
+    except SystemExit as exc:  # `sys.exit()` at import time must not end cekura silently
+        raise UsageError(
+            f"cannot import agent {ref!r}: it called sys.exit({exc.code!r}) while loading"
+        ) from exc
     except Exception as exc:  # any import-time failure of user code is a bad TARGET
         raise UsageError(f"cannot import agent {ref!r}: {type(exc).__name__}: {exc}") from exc
     obj: Any = module
