@@ -244,6 +244,27 @@ class CekuraClient:
             resource=f"agent {agent_id}",
         )
 
+    def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        resource: str | None = None,
+        idempotent: bool = True,
+    ) -> Any:
+        """One JSON exchange on the same retries and error mapping (for :mod:`.agents`)."""
+        from cekura_cli.api.errors import parse_json
+
+        return self._request(
+            method,
+            path,
+            parse=parse_json,
+            json_body=json_body,
+            resource=resource,
+            idempotent=idempotent,
+        )
+
     # -- pagination ------------------------------------------------------------------
 
     def _get_all(self, path: str, params: Mapping[str, str], model: type[M], what: str) -> list[M]:
