@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from cekura_cli.sandbox import agents
 from cekura_cli.sandbox import api_chat_routes as _api_chat
 from cekura_cli.sandbox.messages import (
     Effect,
@@ -67,7 +68,7 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = (
     ("results", re.compile(_PREFIX + r"/results/(?P<id>\d+)/$"), frozenset({"GET"})),
     ("end_calls", re.compile(_PREFIX + r"/results/(?P<id>\d+)/end_calls/$"), frozenset({"POST"})),
     ("runs_bulk", re.compile(_PREFIX + r"/runs/bulk/$"), frozenset({"GET"})),
-    ("agent", re.compile(_PREFIX + r"/aiagents/(?P<id>\d+)/$"), frozenset({"GET"})),
+    ("agent", re.compile(_PREFIX + r"/aiagents/(?P<id>\d+)/$"), frozenset({"GET", "PATCH"})),
     ("stats", re.compile(r"^/_sandbox/stats/?$"), frozenset({"GET"})),
     ("dashboard", re.compile(r"^/(?P<project>\d+)/results/(?P<id>\d+)/?$"), frozenset({"GET"})),
     # API chat (sandbox/api_chat_routes.py)
@@ -84,6 +85,11 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = (
     ),
     ("end_chat", re.compile(_PREFIX + r"/runs/(?P<id>\d+)/end-chat/?$"), frozenset({"POST"})),
     ("chat_stats", re.compile(r"^/_sandbox/chats/?$"), frozenset({"GET"})),
+    (
+        "verify_websocket",
+        re.compile(_PREFIX + r"/aiagents/verify-websocket/?$"),
+        frozenset({"POST"}),
+    ),
 )
 UNAUTHENTICATED = frozenset({"stats", "dashboard"})
 """Sandbox-only pages: counters, and the target of the CLI's dashboard links."""
@@ -103,6 +109,7 @@ ROUTE_TEMPLATES: dict[str, str] = {
     "chat_turn": "/test_framework/v1/runs/{id}/chat/{turn}/",
     "end_chat": "/test_framework/v1/runs/{id}/end-chat/",
     "chat_stats": "/_sandbox/chats",
+    "verify_websocket": "/test_framework/v1/aiagents/verify-websocket/",
 }
 
 
@@ -261,14 +268,6 @@ def _scenario_detail(
     return json_response(200, state.scenario_json(scenario))
 
 
-def _agent_detail(
-    state: SandboxState, _: Request, __: Mapping[str, str], params: Mapping[str, str]
-) -> Response:
-    if int(params["id"]) != state.agent.id:
-        return error(404, "Not found.")
-    return json_response(200, state.agent_json())
-
-
 def _result_detail(
     state: SandboxState, _: Request, __: Mapping[str, str], params: Mapping[str, str]
 ) -> Response:
@@ -321,6 +320,7 @@ _HANDLERS = {
     "results": _result_detail,
     "end_calls": _end_calls,
     "runs_bulk": _runs_bulk,
-    "agent": _agent_detail,
     **_api_chat.HANDLERS,
+    "agent": agents.agent_endpoint,  # GET and PATCH, v1 and v2 shapes
+    "verify_websocket": agents.verify_websocket_endpoint,
 }

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cekura_cli.errors import UsageError
+from cekura_cli.sandbox.agents import agent_chat
 from cekura_cli.sandbox.dispatch import Effect
 from cekura_cli.sandbox.engine import ConversationEngine, EngineSettings
 from cekura_cli.sandbox.faults import FaultPlan, parse_fault_specs, specs_from_env
@@ -121,6 +122,7 @@ def start_sandbox_in_thread(config: SandboxConfig) -> SandboxHandle:
         faults = parse_fault_specs(specs_from_env(os.environ))
     state = SandboxState(config.suite, agent_websocket_url=config.agent_websocket_url)
     state.faults = faults  # API-chat faults act inside dispatch (sandbox/api_chat_routes.py)
+    agent_chat(state).websocket_secret = config.websocket_secret  # v2 shows it as set
     core = SandboxCore(state, api_key=config.api_key, faults=faults)
     loop, loop_thread = _loop_thread()
     settings = EngineSettings(
