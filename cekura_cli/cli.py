@@ -22,6 +22,8 @@ from typing import Any, NoReturn
 import typer
 
 from cekura_cli import __version__
+from cekura_cli.commands import agent as agent_command
+from cekura_cli.commands import doctor as doctor_command
 from cekura_cli.commands import report as report_command
 from cekura_cli.commands import run as run_command
 from cekura_cli.commands import sandbox as sandbox_command
@@ -106,6 +108,10 @@ app.add_typer(scenarios_command.app, name="scenarios")
 app.add_typer(shim_command.app, name="shim")
 app.add_typer(sandbox_command.app, name="sandbox")
 app.add_typer(report_command.app, name="report")
+app.add_typer(agent_command.app, name="agent")
+app.command("doctor", epilog=EPILOG, short_help="Check everything a chat test run needs.")(
+    doctor_command.doctor
+)
 
 
 def _wrap_commands(group: typer.Typer) -> None:

@@ -192,6 +192,7 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
 
     from cekura_cli import ci_kit
     from cekura_cli.commands.common import open_client, require_agent, settings_from_flags
+    from cekura_cli.doctor.start_errors import explain_start_refusal
     from cekura_cli.local import local_service, scenario_file, serve_agent
     from cekura_cli.orchestration.naming import default_run_name
     from cekura_cli.runner import (
@@ -324,7 +325,9 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
             )
         try:
             with deferred_interrupts() as interrupt:  # a sent start request is seen through
-                result = client.start_text_run(request.body([s.id for s in scenarios]))
+                result = explain_start_refusal(  # "chat provider not configured": exit 2
+                    lambda: client.start_text_run(request.body([s.id for s in scenarios]))
+                )
             if interrupt.signalled:
                 raise KeyboardInterrupt
             total = len(result.runs) or len(scenarios) * request.runs_per_scenario()
