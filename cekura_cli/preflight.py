@@ -233,6 +233,8 @@ def _run_doctor(args: DoctorArgs, ui: Any) -> Any:
     suite_count = _suite_counter(args.suite) if args.suite is not None else None
     secret = os.environ.get("CEKURA_WEBSOCKET_SECRET") or None
     register_secret(secret)
+    # --local talks with a throw-away key, but an agent may still quote the real one
+    register_secret(args.api_key or os.environ.get("CEKURA_API_KEY"))
     flags: dict[str, Any] = {
         "api_key": args.api_key, "api_url": args.api_url, "agent_id": args.agent_id
     }  # fmt: skip

@@ -242,3 +242,83 @@ def test_transcript_files_mask_secrets_said_in_the_conversation(
     transcripts = {k: v for k, v in hostile_run.items() if "transcripts" in k}
     assert transcripts
     assert find_leaks(transcripts) == {}
+
+
+# --- cekura agent show / connect and cekura doctor ------------------------------------------
+
+PROVIDER_KEY = "pk_test_Pr0vider_Reliab1lity_77aa88bb99cc"
+LEAKY_AGENT = """\
+import os
+
+
+def reply(history, context):
+    secret = os.environ.get("CEKURA_WEBSOCKET_SECRET", "")
+    key = os.environ.get("CEKURA_API_KEY", "")
+    return f"my secret is {secret}, the key is {key}; you said {history[-1:]}"
+"""
+
+
+def find_all_leaks(texts: dict[str, str]) -> dict[str, list[str]]:
+    found = find_leaks(texts)
+    for channel, text in texts.items():
+        pieces = leaks(text, PROVIDER_KEY)
+        if pieces:
+            found[f"{channel}: provider key"] = pieces
+    return found
+
+
+def test_agent_connect_and_show_never_show_the_provider_key_or_the_secret(
+    sandbox, tmp_path: Path
+) -> None:
+    handle = sandbox(api_key=API_KEY)
+    env = cli_environment(
+        handle.url, VAPI_API_KEY=PROVIDER_KEY, CEKURA_WEBSOCKET_SECRET=WEBSOCKET_SECRET
+    )
+    commands = {
+        "vapi dry run": ["agent", "connect", "--provider", "vapi", "--assistant-id", "a1",
+                         "--dry-run", "--json", "vapi-dry.json"],
+        "vapi": ["agent", "connect", "--provider", "vapi", "--assistant-id", "a1",
+                 "--json", "vapi.json"],
+        "websocket dry run": ["agent", "connect", "--provider", "websocket", "--url",
+                              "wss://agent.example/ws", "--secret-env", "CEKURA_WEBSOCKET_SECRET",
+                              "--dry-run"],
+        "websocket": ["agent", "connect", "--provider", "websocket", "--url",
+                      "ws://127.0.0.1:9/ws", "--secret-env", "CEKURA_WEBSOCKET_SECRET"],
+        "show": ["agent", "show", "--json", "-"],
+        "show text": ["agent", "show"],
+    }  # fmt: skip
+    texts: dict[str, str] = {}
+    for label, args in commands.items():
+        result = run_cli(["--verbose", *args], env, tmp_path)
+        assert result.returncode == ExitCode.OK, (label, result.stderr)
+        texts[f"{label}: stdout"] = result.stdout
+        texts[f"{label}: stderr"] = result.stderr
+    assert "cekura_cli.api: PATCH" in texts["vapi: stderr"]  # the debug log was on
+    assert "****" in texts["websocket dry run: stderr"]  # the secret was there, masked
+    assert '"websocket_secret": "configured"' in texts["show: stdout"]
+    texts.update(channel_texts([tmp_path / "vapi-dry.json", tmp_path / "vapi.json"]))
+    assert find_all_leaks(texts) == {}
+
+
+def test_doctor_leaks_no_secret_even_when_the_agent_says_them(sandbox, tmp_path: Path) -> None:
+    (tmp_path / "leaky.py").write_text(LEAKY_AGENT)
+    handle = sandbox(api_key=API_KEY)
+    env = cli_environment(handle.url, CEKURA_WEBSOCKET_SECRET=WEBSOCKET_SECRET)
+    runs = {
+        "serve": (["doctor", "--serve", "leaky.py:reply", "--json", "serve.json"], 0),
+        "local": (["doctor", "--local", "--serve", "leaky.py:reply", "--json", "-"], 0),
+        "wrong key": (["doctor", "--json", "-"], 1),
+    }
+    texts: dict[str, str] = {}
+    for label, (args, code) in runs.items():
+        run_env = dict(env, CEKURA_API_KEY="sk_test_wrong_key_Reliab1lity_00") if (
+            label == "wrong key"
+        ) else env
+        result = run_cli(["--verbose", *args], run_env, tmp_path)
+        assert result.returncode == code, (label, result.stderr)
+        texts[f"{label}: stdout"] = result.stdout
+        texts[f"{label}: stderr"] = result.stderr
+    assert "my secret is ****" in texts["serve: stderr"]  # the agent said it; it was masked
+    assert "the key is ****" in texts["local: stdout"]
+    texts.update(channel_texts([tmp_path / "serve.json"]))
+    assert find_all_leaks(texts) == {}
