@@ -146,8 +146,8 @@ class DoctorArgs:
             raise UsageError("--public-url goes with --serve TARGET")
         if self.via == "api-chat" and self.websocket_url:
             raise UsageError("--via api-chat uses no WebSocket: drop --websocket-url")
-        if self.suite is not None and (self.tags or self.scenario_ids or self.exclude_tags):
-            raise UsageError("pass either --suite FILE or --tag/--scenario, not both")
+        if self.suite is not None and self.scenario_ids:
+            raise UsageError("--scenario ids select the agent's scenarios, not --suite cases")
         urls = {"--websocket-url": self.websocket_url, "--public-url": self.public_url}
         for flag, url in urls.items():
             if url is not None:
@@ -168,14 +168,32 @@ def _check_ws_url(flag: str, url: str) -> None:
         raise UsageError(f"{flag} {url!r} must be a ws:// or wss:// URL")
 
 
-def _suite_counter(path: Path) -> Any:
-    """The case count of a ``--suite`` file, when this build has suite support."""
+def _suite_counter(args: DoctorArgs) -> Any:
+    """A callable counting the ``--suite`` file's selected cases (offline), or a usage
+    error when this build has no suite support."""
+    import importlib.util
+
     from cekura_cli.errors import UsageError
 
-    raise UsageError(
-        f"--suite {path}: tests-as-code suites are not available in this build yet",
-        hint="check the selection with --tag/--scenario instead",
-    )
+    if importlib.util.find_spec("cekura_cli.suite") is None:
+        raise UsageError(f"--suite {args.suite}: suite files are not supported by this build")
+    from cekura_cli.orchestration.selection import split_csv
+    from cekura_cli.suite import resolve_suite_cases
+
+    path = args.suite
+    match = getattr(args.match, "value", args.match) or "any"
+
+    def count() -> int:
+        return len(
+            resolve_suite_cases(
+                path,
+                tags=split_csv(args.tags or ()),
+                match=match,
+                exclude_tags=split_csv(args.exclude_tags or ()),
+            )
+        )
+
+    return count
 
 
 def _is_loopback_url(url: str) -> bool:
@@ -230,7 +248,7 @@ def _run_doctor(args: DoctorArgs, ui: Any) -> Any:
     selection = build_selection(
         args.tags, args.match or MatchMode.ANY, args.exclude_tags, args.scenario_ids
     )
-    suite_count = _suite_counter(args.suite) if args.suite is not None else None
+    suite_count = _suite_counter(args) if args.suite is not None else None
     secret = os.environ.get("CEKURA_WEBSOCKET_SECRET") or None
     register_secret(secret)
     # --local talks with a throw-away key, but an agent may still quote the real one
@@ -270,6 +288,7 @@ def _run_doctor(args: DoctorArgs, ui: Any) -> Any:
             secret_present=secret is not None,
             serve=None if args.local else args.serve,
             selection=f"--suite {args.suite}" if args.suite else describe_selection(selection),
+            selection_offline=args.suite is not None,
             service_is_local=_is_loopback_url(settings.api_url),
         )
         ui.info(f"cekura doctor: a run with these flags would use {_mode_text(mode)}")

@@ -100,6 +100,8 @@ class Inputs:
     selection: str = "all scenarios of the agent"
     service_is_local: bool = False
     """The API is on loopback (the sandbox), so it can reach loopback WebSockets."""
+    selection_offline: bool = False
+    """The cases come from a ``--suite`` file: counting them needs no key or agent."""
 
 
 @dataclass(frozen=True)
@@ -325,7 +327,8 @@ def check_serve(doctor: Doctor) -> Outcome:
 
 
 def check_selection(doctor: Doctor) -> Outcome:
-    if not doctor.key_ok or doctor.inputs.agent_id is None:
+    offline = doctor.inputs.selection_offline
+    if not offline and (not doctor.key_ok or doctor.inputs.agent_id is None):
         return skip("needs an accepted API key and an agent")
     try:
         count = doctor.services.count_cases()

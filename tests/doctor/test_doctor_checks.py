@@ -321,3 +321,11 @@ def test_hostile_text_from_the_agent_is_one_inert_line() -> None:
 )
 def test_which_mode_a_run_would_use(flags: dict, mode: RunMode) -> None:
     assert run_mode(**flags) is mode
+
+
+def test_a_suite_selection_is_counted_offline_even_without_a_key() -> None:
+    results, fakes = doctor(Fakes(cases=4), api_key_present=False, selection_offline=True,
+                            selection="--suite s.yaml")  # fmt: skip
+    assert results["selection"].status is Status.OK
+    assert results["selection"].detail == "4 cases (--suite s.yaml)"
+    assert fakes.calls == [("cases", ())]
