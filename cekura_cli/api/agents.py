@@ -132,7 +132,7 @@ class Verification:
 
 
 _CONNECTED_KEYS = ("connected", "success", "ok", "is_connected", "valid", "reachable")
-_ERROR_KEYS = ("error", "error_message", "detail", "reason", "message")
+_ERROR_KEYS = ("error", "error_message", "detail", "reason")
 _OPENING_KEYS = ("opening_message", "first_message", "greeting", "initial_message")
 
 
@@ -150,8 +150,11 @@ def read_verification(data: Any) -> Verification:
     if isinstance(opening, Mapping):
         opening = opening.get("content")
     error = next((data[key] for key in _ERROR_KEYS if isinstance(data.get(key), str)), None)
-    if connected is True and error == opening:
-        error = None
+    message = data.get("message") if isinstance(data.get("message"), str) else None
+    if connected is False:
+        error = error or message  # a bare "message" explains a failure...
+    elif connected is True:
+        opening, error = opening or message, None  # ...or is what the server said first
     return Verification(
         connected, str(opening) if opening is not None else None, error or None
     )
