@@ -26,6 +26,9 @@ __all__ = ["PROBE_TIMEOUT_S", "DoctorArgs", "LiveServices", "probe_target", "run
 PROBE_TIMEOUT_S = 5.0
 GREETING_WAIT_S = 2.0
 KEY_CHECK_PATH = "/test_framework/v1/scenarios/?page_size=1"
+HTTP_TIMEOUT_S = 15.0
+SERVICE_BUDGET_S = 60.0
+"""Retries stop after this long in all: a doctor answers in about a minute at worst."""
 
 
 def probe_target(target: str, *, secret: str | None, timeout_s: float = PROBE_TIMEOUT_S) -> Any:
@@ -230,6 +233,7 @@ def _write_error_json(destination: str, exc: Any, ui: Any) -> None:
 
 def _run_doctor(args: DoctorArgs, ui: Any) -> Any:
     import os
+    import time
     from contextlib import ExitStack
 
     from cekura_cli.api.client import CekuraClient
@@ -277,7 +281,10 @@ def _run_doctor(args: DoctorArgs, ui: Any) -> Any:
         key = settings.api_key_value()
         client = None
         if key:
-            client = stack.enter_context(CekuraClient(base_url=settings.api_url, api_key=key))
+            client = stack.enter_context(
+                CekuraClient(base_url=settings.api_url, api_key=key, timeout_s=HTTP_TIMEOUT_S)
+            )
+            client.deadline = time.monotonic() + SERVICE_BUDGET_S  # a dead service: one FAIL
         live = LiveServices(client, selection, settings.agent_id, secret, suite_count)
         inputs = Inputs(
             api_key_present=bool(key),
