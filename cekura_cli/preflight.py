@@ -13,13 +13,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cekura_cli.doctor.checks import Services
+from cekura_cli.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from cekura_cli.api.agents import AgentRecord
     from cekura_cli.api.client import CekuraClient
     from cekura_cli.doctor.agent_view import AgentView
+    from cekura_cli.errors import CekuraError
     from cekura_cli.orchestration.selection import Selection
     from cekura_cli.shim.probe import ProbeResult
+    from cekura_cli.ui import Ui
 
 __all__ = ["PROBE_TIMEOUT_S", "DoctorArgs", "LiveServices", "probe_target", "run_doctor"]
 
@@ -207,7 +210,7 @@ def _is_loopback_url(url: str) -> bool:
     return is_loopback_host(urlsplit(url).hostname)
 
 
-def run_doctor(args: DoctorArgs, *, ui: Any) -> Any:
+def run_doctor(args: DoctorArgs, *, ui: Ui) -> ExitCode:
     """Run every check and report; exit 0 (all fine), 1 (a check failed) or 2 (bad flags)."""
     from cekura_cli.errors import CekuraError
 
@@ -219,7 +222,7 @@ def run_doctor(args: DoctorArgs, *, ui: Any) -> Any:
         raise
 
 
-def _write_error_json(destination: str, exc: Any, ui: Any) -> None:
+def _write_error_json(destination: str, exc: CekuraError, ui: Ui) -> None:
     from contextlib import suppress
 
     from cekura_cli.plan import write_plan_json
@@ -231,7 +234,7 @@ def _write_error_json(destination: str, exc: Any, ui: Any) -> None:
         write_plan_json(document, destination, ui.stdout)
 
 
-def _run_doctor(args: DoctorArgs, ui: Any) -> Any:
+def _run_doctor(args: DoctorArgs, ui: Ui) -> ExitCode:
     import os
     import time
     from contextlib import ExitStack
