@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cekura_cli.doctor.agent_output import connection_from_flags
 from cekura_cli.doctor.providers import (
     PROVIDERS,
     Connection,
@@ -19,6 +20,7 @@ from cekura_cli.doctor.providers import (
     v2_body,
 )
 from cekura_cli.errors import UsageError
+from cekura_cli.redact import redact
 
 PATHWAY = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
 KEY = "sk_test_provider_key_0123456789"
@@ -153,3 +155,42 @@ def test_masked_never_shows_more_than_four_characters_of_a_secret(secret: str) -
     for shown in (shown_v1, shown_v2):
         assert shown.startswith("****") and len(shown) <= len("****") + 4
         assert shown[4:] == secret[len(secret) - len(shown) + 4 :]  # at most the last four
+
+
+# --- flags + environment: connection_from_flags --------------------------------------------
+
+
+
+def flags(provider: str, **overrides):
+    values = {"assistant_id": None, "pathway_id": None, "key_env": None, "url": None,
+              "secret_env": None, "headers": (), "environ": {}}  # fmt: skip
+    values.update(overrides)
+    return connection_from_flags(provider, **values)
+
+
+def test_keys_come_from_the_named_or_default_variable_and_are_registered() -> None:
+    connection = flags("vapi", assistant_id="a", environ={"VAPI_API_KEY": f" {KEY} "})
+    assert connection.api_key == KEY
+    assert KEY not in redact(f"the key {KEY}")
+    mine = flags("vapi", assistant_id="a", key_env="MINE", environ={"MINE": "k" * 20})
+    assert mine.api_key == "k" * 20
+    ws = flags("websocket", url="wss://a/ws", secret_env="S", environ={"S": SECRET})
+    assert ws.secret == SECRET and ws.api_key is None
+
+
+@pytest.mark.parametrize(
+    ("provider", "overrides", "message"),
+    [
+        ("vapi", {"assistant_id": "a"}, "--key-env VAPI_API_KEY: the environment variable"),
+        ("vapi", {"assistant_id": "a", "environ": {"VAPI_API_KEY": "  "}}, "is not set"),
+        ("vapi", {"assistant_id": "a", "key_env": "$X"}, "not an environment variable name"),
+        ("vapi", {"assistant_id": "a", "secret_env": "S"}, "--secret-env is for"),
+        ("websocket", {"url": "wss://a/ws", "key_env": "K"}, "--key-env does not apply"),
+        ("websocket", {"url": "wss://a/ws", "secret_env": "UNSET"}, "--secret-env UNSET"),
+        ("bland", {"pathway_id": "nope"}, "is not a UUID"),  # the flag, before the env
+    ],
+)
+def test_bad_flag_and_environment_combinations(provider, overrides, message) -> None:
+    with pytest.raises(UsageError) as caught:
+        flags(provider, **overrides)
+    assert message in caught.value.message
