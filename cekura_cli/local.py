@@ -119,8 +119,13 @@ def local_service(
 ) -> Iterator[LocalService]:
     """Sandbox (+ shim unless ``websocket_url``, or ``start_shim`` is False: API chat,
     where the CLI plays the agent itself) for the lifetime of the block."""
+    import os
+
+    from cekura_cli.redact import register_secret
     from cekura_cli.sandbox import SandboxConfig, load_suite, start_sandbox_in_thread
 
+    # The run uses a throw-away key, but the agent's environment still holds the real one.
+    register_secret(os.environ.get("CEKURA_API_KEY"))
     suite = load_suite(scenarios)  # a bad file fails here, before anything starts
     shim_timeout_s, tester_timeout_s = turn_timeouts(turn_timeout_s, tester_turn_timeout_s)
     with ExitStack() as stack:

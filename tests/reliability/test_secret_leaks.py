@@ -322,3 +322,18 @@ def test_doctor_leaks_no_secret_even_when_the_agent_says_them(sandbox, tmp_path:
     assert "the key is ****" in texts["local: stdout"]
     texts.update(channel_texts([tmp_path / "serve.json"]))
     assert find_all_leaks(texts) == {}
+
+
+def test_a_local_run_masks_the_real_key_when_the_agent_quotes_it(tmp_path: Path) -> None:
+    """--local talks to its sandbox with a throw-away key; the real one from the
+    environment must still be masked when an agent dumps its environment."""
+    (tmp_path / "leaky.py").write_text(LEAKY_AGENT)
+    env = cli_environment("http://127.0.0.1:9", CEKURA_WEBSOCKET_SECRET=WEBSOCKET_SECRET)
+    args = ["run", "--local", "--serve", "leaky.py:reply", "--tag", "smoke-test",
+            "--json", "report.json", "--transcripts", "transcripts"]  # fmt: skip
+    result = run_cli(args, env, tmp_path)
+    assert result.returncode == ExitCode.TEST_FAILURES, result.stderr
+    texts = {"stdout": result.stdout, "stderr": result.stderr, **channel_texts([tmp_path])}
+    assert any("the key is ****" in text for text in texts.values())
+    texts.pop(str(tmp_path / "leaky.py"), None)
+    assert find_leaks(texts) == {}
