@@ -34,23 +34,41 @@ SERVICE_BUDGET_S = 60.0
 """Retries stop after this long in all: a doctor answers in about a minute at worst."""
 
 
-def probe_target(target: str, *, secret: str | None, timeout_s: float = PROBE_TIMEOUT_S) -> Any:
-    """Load TARGET in an in-process shim on a free loopback port and probe one turn."""
+def probe_target(
+    target: str,
+    *,
+    secret: str | None,
+    timeout_s: float = PROBE_TIMEOUT_S,
+    greeting_wait_s: float = GREETING_WAIT_S,
+) -> ProbeResult:
+    """Load TARGET in an in-process shim on a free loopback port and probe one turn.
+
+    The shim's turn timeout is half the probe's, so an agent too slow to answer is seen
+    as the shim's fallback reply, and reported as such rather than passing.
+    """
+    from dataclasses import replace
+
     from cekura_cli.shim import ShimConfig, start_shim_in_thread
     from cekura_cli.shim.probe import probe_headers, probe_websocket
+    from cekura_cli.shim.server import FALLBACK_REPLY
 
+    turn_timeout_s = timeout_s / 2
     handle = start_shim_in_thread(  # a TARGET that cannot load raises UsageError here
-        ShimConfig(target=target, port=0, secret=secret, turn_timeout_s=timeout_s)
+        ShimConfig(target=target, port=0, secret=secret, turn_timeout_s=turn_timeout_s)
     )
     try:
-        return probe_websocket(
+        result = probe_websocket(
             handle.url,
             headers=probe_headers(secret),
             timeout_s=timeout_s,
-            greeting_wait_s=GREETING_WAIT_S,
+            greeting_wait_s=greeting_wait_s,
         )
     finally:
         handle.stop(timeout_s=timeout_s)
+    if result.reply == FALLBACK_REPLY:
+        problem = f"the agent did not answer a probe message within {turn_timeout_s:g} s"
+        return replace(result, reply=None, problem=problem)
+    return result
 
 
 @dataclass

@@ -110,7 +110,10 @@ def _closed(exc: Any, connected: bool, **seen: Any) -> ProbeResult:
     if code == UNAUTHORIZED:
         problem = "the server closed the connection with 1008 (Unauthorized): wrong or no secret"
     elif code is not None:
-        problem = f"the server closed the connection with code {code}"
+        reason = _short(exc.rcvd.reason) if exc.rcvd.reason else ""
+        problem = f"the server closed the connection with code {code}" + (
+            f" ({reason})" if reason else ""
+        )
     else:
         problem = "the server dropped the connection without a close frame"
     return ProbeResult(connected, close_code=code, problem=problem, **seen)
