@@ -46,11 +46,8 @@ def probe_target(
     The shim's turn timeout is half the probe's, so an agent too slow to answer is seen
     as the shim's fallback reply, and reported as such rather than passing.
     """
-    from dataclasses import replace
-
     from cekura_cli.shim import ShimConfig, start_shim_in_thread
     from cekura_cli.shim.probe import probe_headers, probe_websocket
-    from cekura_cli.shim.server import FALLBACK_REPLY
 
     turn_timeout_s = timeout_s / 2
     handle = start_shim_in_thread(  # a TARGET that cannot load raises UsageError here
@@ -65,10 +62,19 @@ def probe_target(
         )
     finally:
         handle.stop(timeout_s=timeout_s)
-    if result.reply == FALLBACK_REPLY:
-        problem = f"the agent did not answer a probe message within {turn_timeout_s:g} s"
-        return replace(result, reply=None, problem=problem)
-    return result
+    return _no_fallback(result, f"within {turn_timeout_s:g} s")
+
+
+def _no_fallback(result: ProbeResult, within: str) -> ProbeResult:
+    """The shim's fallback text is not a reply: its agent missed the turn timeout."""
+    from dataclasses import replace
+
+    from cekura_cli.shim.server import FALLBACK_REPLY
+
+    if result.reply != FALLBACK_REPLY:
+        return result
+    problem = f"the agent did not answer a probe message {within}"
+    return replace(result, reply=None, problem=problem)
 
 
 @dataclass
@@ -117,12 +123,13 @@ class LiveServices:
     def probe(self, url: str, headers: Sequence[tuple[str, str]]) -> ProbeResult:
         from cekura_cli.shim.probe import probe_headers, probe_websocket
 
-        return probe_websocket(
+        result = probe_websocket(
             url,
             headers=probe_headers(self.secret, headers),
             timeout_s=PROBE_TIMEOUT_S,
             greeting_wait_s=GREETING_WAIT_S,
         )
+        return _no_fallback(result, "in time (its shim sent the fallback reply)")
 
     def count_cases(self) -> int:
         if self.suite_count is not None:

@@ -62,3 +62,15 @@ def test_a_target_that_does_not_load_is_a_usage_error(agents: Path) -> None:
         probe_target("probe_agents.py:missing_function", secret=None, **FAST)
     with pytest.raises(UsageError):
         probe_target("no_such_target_form", secret=None, **FAST)
+
+
+def test_the_local_probe_of_a_running_shim_reports_its_fallback_as_no_answer(agents) -> None:
+    from cekura_cli.orchestration.selection import Selection
+    from cekura_cli.preflight import LiveServices
+    from cekura_cli.shim import ShimConfig, start_shim_in_thread
+
+    config = ShimConfig(target="probe_agents.py:slow", port=0, turn_timeout_s=0.3)
+    with start_shim_in_thread(config) as shim:
+        result = LiveServices(None, Selection(), 1).probe(shim.url, [])
+    assert not result.ok and result.reply is None
+    assert "did not answer a probe message in time" in result.problem
