@@ -119,13 +119,8 @@ def local_service(
 ) -> Iterator[LocalService]:
     """Sandbox (+ shim unless ``websocket_url``, or ``start_shim`` is False: API chat,
     where the CLI plays the agent itself) for the lifetime of the block."""
-    import os
-
-    from cekura_cli.redact import register_secret
     from cekura_cli.sandbox import SandboxConfig, load_suite, start_sandbox_in_thread
 
-    # The run uses a throw-away key, but the agent's environment still holds the real one.
-    register_secret(os.environ.get("CEKURA_API_KEY"))
     suite = load_suite(scenarios)  # a bad file fails here, before anything starts
     shim_timeout_s, tester_timeout_s = turn_timeouts(turn_timeout_s, tester_turn_timeout_s)
     with ExitStack() as stack:
@@ -140,6 +135,7 @@ def local_service(
                 )
             )
         api_key = "local_" + secrets.token_urlsafe(24)
+        _mask_the_environments_key()
         sandbox = stack.enter_context(
             start_sandbox_in_thread(
                 SandboxConfig(
@@ -177,3 +173,13 @@ def local_sandbox(scenarios: Path | None) -> Iterator[LocalService]:
             agent_id=sandbox.agent_id,
             dashboard_url=sandbox.url,
         )
+
+
+def _mask_the_environments_key() -> None:
+    """The run uses a throw-away key, but the agent's environment still holds the real one:
+    mask it too, in case the agent quotes it."""
+    import os
+
+    from cekura_cli.redact import register_secret
+
+    register_secret(os.environ.get("CEKURA_API_KEY"))

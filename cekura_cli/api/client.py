@@ -236,14 +236,6 @@ class CekuraClient:
             return False
         return True
 
-    def get_agent(self, agent_id: int) -> Agent:
-        return self._request(
-            "GET",
-            AGENT_PATH.format(id=int(agent_id)),
-            parse=lambda response: parse_response(response, Agent),
-            resource=f"agent {agent_id}",
-        )
-
     def request_json(
         self,
         method: str,
@@ -263,6 +255,14 @@ class CekuraClient:
             json_body=json_body,
             resource=resource,
             idempotent=idempotent,
+        )
+
+    def get_agent(self, agent_id: int) -> Agent:
+        return self._request(
+            "GET",
+            AGENT_PATH.format(id=int(agent_id)),
+            parse=lambda response: parse_response(response, Agent),
+            resource=f"agent {agent_id}",
         )
 
     # -- pagination ------------------------------------------------------------------
