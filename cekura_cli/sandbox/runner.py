@@ -122,9 +122,9 @@ def start_sandbox_in_thread(config: SandboxConfig) -> SandboxHandle:
         faults = parse_fault_specs(specs_from_env(os.environ))
     state = SandboxState(config.suite, agent_websocket_url=config.agent_websocket_url)
     state.faults = faults  # API-chat faults act inside dispatch (sandbox/api_chat_routes.py)
-    agent_chat(state).websocket_secret = config.websocket_secret  # v2 shows it as set
     core = SandboxCore(state, api_key=config.api_key, faults=faults)
     loop, loop_thread = _loop_thread()
+    agent_chat(state).websocket_secret = config.websocket_secret  # v2 shows it as set
     settings = EngineSettings(
         concurrency=config.concurrency,
         turn_timeout_s=config.turn_timeout_s,
