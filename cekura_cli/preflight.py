@@ -175,8 +175,6 @@ class DoctorArgs:
             raise UsageError("pass either --serve TARGET or --websocket-url, not both")
         if self.public_url and not self.serve:
             raise UsageError("--public-url goes with --serve TARGET")
-        if self.via == "api-chat" and self.websocket_url:
-            raise UsageError("--via api-chat uses no WebSocket: drop --websocket-url")
         if self.suite is not None and self.scenario_ids:
             raise UsageError("--scenario ids select the agent's scenarios, not --suite cases")
         urls = {"--websocket-url": self.websocket_url, "--public-url": self.public_url}
@@ -268,9 +266,9 @@ def _run_doctor(args: DoctorArgs, ui: Ui) -> ExitCode:
     from cekura_cli.commands.common import build_selection, check_report_paths, settings_from_flags
     from cekura_cli.commands.options import MatchMode
     from cekura_cli.doctor.checks import Doctor, Inputs, run_checks
-    from cekura_cli.doctor.mode import run_mode
+    from cekura_cli.doctor.mode import RunMode, run_mode
     from cekura_cli.doctor.report import doctor_exit_code, render_lines, report_json, summary_line
-    from cekura_cli.local import local_service, scenario_file
+    from cekura_cli.local import DEFAULT_LOCAL_AGENT, local_service, scenario_file
     from cekura_cli.plan import write_plan_json
     from cekura_cli.redact import register_secret
     from cekura_cli.runner import describe_selection
@@ -288,9 +286,14 @@ def _run_doctor(args: DoctorArgs, ui: Ui) -> ExitCode:
     flags: dict[str, Any] = {
         "api_key": args.api_key, "api_url": args.api_url, "agent_id": args.agent_id
     }  # fmt: skip
-    mode = run_mode(
-        via=args.via, serve=bool(args.serve), public_url=bool(args.public_url), local=args.local
+    mode = run_mode(  # a combination a run would refuse is refused here too (exit 2)
+        via=args.via,
+        serve=args.serve,
+        public_url=args.public_url,
+        websocket_url=args.websocket_url,
+        local=args.local,
     )
+    api_chat = mode is RunMode.API_CHAT
     with ExitStack() as stack:
         if args.local:
             service = stack.enter_context(
@@ -301,6 +304,7 @@ def _run_doctor(args: DoctorArgs, ui: Ui) -> ExitCode:
                     secret=secret,
                     transcripts_dir=None,
                     ui=ui,
+                    start_shim=not api_chat,  # API chat: the CLI plays the agent itself
                 )
             )
             flags = {"api_key": service.api_key, "api_url": service.api_url,
@@ -321,7 +325,10 @@ def _run_doctor(args: DoctorArgs, ui: Ui) -> ExitCode:
             websocket_url=None if args.local else args.websocket_url,
             public_url=bool(args.public_url),
             secret_present=secret is not None,
-            serve=None if args.local else args.serve,
+            # --local: the agent is the sandbox's WebSocket, unless the CLI plays it
+            serve=(args.serve or DEFAULT_LOCAL_AGENT) if api_chat else (
+                None if args.local else args.serve
+            ),
             selection=f"--suite {args.suite}" if args.suite else describe_selection(selection),
             selection_offline=args.suite is not None,
             service_is_local=_is_loopback_url(settings.api_url),

@@ -8,7 +8,6 @@ Nothing is started, so nothing is charged. ``--local`` checks the embedded defau
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -17,20 +16,6 @@ import typer
 from cekura_cli.commands import options as opt
 from cekura_cli.exit_codes import ExitCode
 
-
-class Via(str, Enum):
-    WEBSOCKET = "websocket"
-    API_CHAT = "api-chat"
-
-
-ViaOption = Annotated[
-    Via | None,
-    typer.Option(
-        "--via",
-        help="The mode the run would be forced to (default: from --serve/--public-url/--local).",
-        rich_help_panel=opt.LOCAL,
-    ),
-]
 SuiteOption = Annotated[
     Path | None,
     typer.Option(
@@ -53,7 +38,7 @@ def doctor(
     websocket_url: opt.WebsocketUrl = None,
     serve: opt.Serve = None,
     public_url: opt.PublicUrl = None,
-    via: ViaOption = None,
+    via: opt.Via = None,
     local: opt.Local = False,
     scenarios_file: opt.ScenarioFile = None,
     json_out: opt.JsonOut = None,

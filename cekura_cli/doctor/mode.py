@@ -1,10 +1,11 @@
 """Which mode a ``cekura run`` with the same flags would use: WebSocket or API chat.
 
-The rule (PRODUCT.md §9, as the API-chat work defines it): ``--via`` forces a mode;
-otherwise ``--serve`` with ``--public-url`` is WebSocket (the service reaches the shim
-through the tunnel) and ``--serve`` without is API chat (nothing has to reach the
-runner); ``--local`` is WebSocket unless ``--via api-chat``; anything else is the agent's
-own chat connection, which is WebSocket-or-provider and not ours to pick.
+The rule is API chat's own (:func:`cekura_cli.apichat.mode.choose_mode`, PRODUCT.md §9):
+``--via`` forces a mode; otherwise ``--serve`` with ``--public-url`` is WebSocket (the
+service reaches the shim through the tunnel), ``--serve`` without is API chat (nothing
+has to reach the runner), ``--local`` is WebSocket. The doctor adds one case: with no
+local agent and no ``--websocket-url`` the run uses the agent's own chat connection,
+which may be a provider rather than a WebSocket (:attr:`RunMode.AGENT`).
 """
 
 from __future__ import annotations
@@ -22,12 +23,19 @@ class RunMode(str, Enum):
 
 
 def run_mode(
-    *, via: str | None = None, serve: bool = False, public_url: bool = False, local: bool = False
+    *,
+    via: str | None = None,
+    serve: str | None = None,
+    public_url: str | None = None,
+    websocket_url: str | None = None,
+    local: bool = False,
 ) -> RunMode:
-    if via:
-        return RunMode(via)
-    if local:
-        return RunMode.WEBSOCKET
-    if serve:
-        return RunMode.WEBSOCKET if public_url else RunMode.API_CHAT
-    return RunMode.AGENT
+    """The mode; UsageError (exit 2) for flag combinations a run would refuse."""
+    from cekura_cli.apichat.mode import choose_mode
+
+    mode = choose_mode(
+        via, serve=serve, public_url=public_url, websocket_url=websocket_url, local=local
+    )
+    if via is None and not serve and not local and not websocket_url:
+        return RunMode.AGENT
+    return RunMode(mode.value)

@@ -312,11 +312,12 @@ def test_hostile_text_from_the_agent_is_one_inert_line() -> None:
     ("flags", "mode"),
     [
         ({}, RunMode.AGENT),
-        ({"serve": True}, RunMode.API_CHAT),
-        ({"serve": True, "public_url": True}, RunMode.WEBSOCKET),
+        ({"websocket_url": URL}, RunMode.WEBSOCKET),
+        ({"serve": "echo"}, RunMode.API_CHAT),
+        ({"serve": "echo", "public_url": URL}, RunMode.WEBSOCKET),
         ({"local": True}, RunMode.WEBSOCKET),
         ({"local": True, "via": "api-chat"}, RunMode.API_CHAT),
-        ({"serve": True, "via": "websocket"}, RunMode.WEBSOCKET),
+        ({"serve": "echo", "via": "websocket", "public_url": URL}, RunMode.WEBSOCKET),
     ],
 )
 def test_which_mode_a_run_would_use(flags: dict, mode: RunMode) -> None:
@@ -329,3 +330,17 @@ def test_a_suite_selection_is_counted_offline_even_without_a_key() -> None:
     assert results["selection"].status is Status.OK
     assert results["selection"].detail == "4 cases (--suite s.yaml)"
     assert fakes.calls == [("cases", ())]
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        {"via": "api-chat"},  # nothing for the CLI to play
+        {"via": "api-chat", "serve": "echo", "public_url": URL},
+        {"via": "websocket", "serve": "echo"},  # the service cannot reach 127.0.0.1
+        {"via": "smoke-signals"},
+    ],
+)
+def test_a_mode_a_run_would_refuse_is_a_usage_error(flags: dict) -> None:
+    with pytest.raises(UsageError):
+        run_mode(**flags)

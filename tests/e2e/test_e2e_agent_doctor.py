@@ -269,7 +269,11 @@ def test_doctor_local_checks_the_embedded_default(tmp_path) -> None:
     assert "cekura doctor: all checks passed" in result.stderr
     assert result.stdout == ""
     result = run_cli(["doctor", "--local", "--via", "api-chat", "--json", "-"], env, tmp_path)
-    assert json.loads(result.stdout)["mode"] == "api-chat"
+    document = json.loads(result.stdout)
+    assert (document["mode"], document["exit_code"]) == ("api-chat", 0), result.stderr
+    checks = {check["name"]: check["status"] for check in document["checks"]}
+    assert checks["serve"] == "ok"  # the CLI would play the bundled agent: it is checked
+    assert checks["websocket-probe"] == "skip"
 
 
 def test_doctor_flag_errors_are_exit_2_with_a_json_error_document(tmp_path) -> None:
@@ -282,3 +286,5 @@ def test_doctor_flag_errors_are_exit_2_with_a_json_error_document(tmp_path) -> N
     }
     result = run_cli(["doctor", "--websocket-url", "http://x"], env, tmp_path)
     assert result.returncode == ExitCode.USAGE and "ws:// or wss://" in result.stderr
+    result = run_cli(["doctor", "--via", "api-chat"], env, tmp_path)  # as a run would refuse
+    assert result.returncode == ExitCode.USAGE and "--serve TARGET" in result.stderr
