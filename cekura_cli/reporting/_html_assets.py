@@ -24,7 +24,7 @@ STYLE = """
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--fg);
 font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-main{max-width:1200px;margin:0 auto;padding:16px}
+main{max-width:1200px;margin:0 auto;padding:16px;overflow-wrap:anywhere}
 h1{font-size:1.3em;margin:0 0 4px;overflow-wrap:anywhere}
 h2{font-size:1.1em;margin:24px 0 8px}
 a{color:var(--call);overflow-wrap:anywhere}
@@ -158,19 +158,19 @@ def head(title: str, *, script: bool) -> str:
     return (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        # The policy is this module's own text (no quotes or ampersands): not escaped.
         f'<meta http-equiv="Content-Security-Policy" '
-        f'content="{attr(content_security_policy(script=script))}">\n'
+        f'content="{content_security_policy(script=script)}">\n'
         '<meta name="referrer" content="no-referrer">\n'
         f"<title>{text(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
     )
 
 
 def tail(*, script: bool) -> str:
-    return (
-        f"</main>\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
-        if script
-        else ("</main>\n</body>\n</html>\n")
-    )
+    """``</main>`` to the end, with the page's one script when it has one."""
+    if script:
+        return f"</main>\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
+    return "</main>\n</body>\n</html>\n"
 
 
 def text(value: object) -> str:

@@ -169,7 +169,7 @@ def _scenario_table(trend: Trend) -> str:
         "<h2>Scenarios by failures</h2>\n",
         f'<p class="muted">{len(scenarios)} scenarios; history newest first '
         f"(the newest {len(points)} reports).</p>\n",
-        '<div class="scroll"><table><thead><tr><th>scenario</th>'
+        '<div class="scroll"><table id="scenarios"><thead><tr><th>scenario</th>'
         '<th class="n">failed runs</th><th class="n">reports failed</th>'
         '<th>history</th><th class="hide-narrow">last failure</th></tr></thead><tbody>\n',
     ]
@@ -200,7 +200,7 @@ def _scenario_table(trend: Trend) -> str:
 def _report_table(points: Sequence[TrendPoint]) -> str:
     out = [
         "<h2>Reports, newest first</h2>\n",
-        '<div class="scroll"><table><thead><tr><th>report</th><th class="hide-narrow">name'
+        '<div class="scroll"><table id="reports"><thead><tr><th>report</th><th class="hide-narrow">name'
         '</th><th class="n">passed</th><th class="n">pass rate</th><th>verdict</th>'
         "<th>link</th></tr></thead><tbody>\n",
     ]
