@@ -200,8 +200,9 @@ def _scenario_table(trend: Trend) -> str:
 def _report_table(points: Sequence[TrendPoint]) -> str:
     out = [
         "<h2>Reports, newest first</h2>\n",
-        '<div class="scroll"><table id="reports"><thead><tr><th>report</th><th class="hide-narrow">name'
-        '</th><th class="n">passed</th><th class="n">pass rate</th><th>verdict</th>'
+        '<div class="scroll"><table id="reports"><thead><tr><th>report</th>'
+        '<th class="hide-narrow">name</th><th class="n">passed</th><th class="n">pass rate</th>'
+        "<th>verdict</th>"
         "<th>link</th></tr></thead><tbody>\n",
     ]
     for point in points:
