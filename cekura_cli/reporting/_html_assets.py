@@ -52,6 +52,7 @@ align-items:baseline;list-style-position:inside}
 .run>summary .name{font-weight:600;overflow-wrap:anywhere}
 .run>summary .why{flex-basis:100%;color:var(--muted);overflow-wrap:anywhere}
 .run[open]>summary{border-bottom:1px solid var(--line);background:var(--card)}
+.run[open]>summary .why{display:none}
 .body{padding:8px 12px}
 .reason{white-space:pre-wrap;overflow-wrap:anywhere;border-left:3px solid var(--fail);
 padding:4px 10px;margin:0 0 8px;background:var(--fail-bg)}
@@ -78,6 +79,7 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertic
 td{overflow-wrap:anywhere}
 td.n,th.n{text-align:right;white-space:nowrap}
 .scroll{overflow-x:auto}
+@media (min-width:601px){td.sc{min-width:14em}}
 svg.chart{width:100%;height:auto;max-height:320px;display:block;background:var(--card);
 border:1px solid var(--line);border-radius:6px}
 svg.chart .grid{stroke:var(--line);stroke-width:1}

@@ -89,6 +89,12 @@ def _label(point: TrendPoint) -> str:
     return clean(point.source)
 
 
+def _short_label(point: TrendPoint) -> str:
+    """The file name without ``.json``, cut to fit under its point."""
+    label = _label(point)
+    return one_line(label[:-5] if label.endswith(".json") else label, 24)
+
+
 def _header(points: Sequence[TrendPoint]) -> str:
     if not points:
         return "<h1>cekura trend</h1>\n<p>No JSON reports were found.</p>\n"
@@ -147,18 +153,17 @@ def chart_svg(points: Sequence[TrendPoint]) -> str:
     for index in _label_indexes(count):
         out.append(
             f'<text class="axis" x="{x(index):.1f}" y="{_H - _BOTTOM + 16}" '
-            f'text-anchor="middle">{assets.text(one_line(_label(ordered[index]), 24))}</text>'
+            f'text-anchor="middle">{assets.text(_short_label(ordered[index]))}</text>'
         )
     out.append("</svg>\n")
     return "".join(out)
 
 
 def _label_indexes(count: int) -> list[int]:
-    """Which points get an x-axis label: all of up to 6, else about 5 spread evenly."""
-    if count <= 6:
-        return list(range(count))
-    step = (count - 1) / 4
-    return sorted({round(step * i) for i in range(5)})
+    """Which points get an x-axis label: all of up to 5, else at most 5 evenly spaced,
+    counted back from the newest (which is always labelled)."""
+    stride = max(1, -(-(count - 1) // 4))  # ceil((count - 1) / 4)
+    return sorted(range(count - 1, -1, -stride))
 
 
 def _scenario_table(trend: Trend) -> str:
@@ -168,7 +173,9 @@ def _scenario_table(trend: Trend) -> str:
     out = [
         "<h2>Scenarios by failures</h2>\n",
         f'<p class="muted">{len(scenarios)} scenarios; history newest first '
-        f"(the newest {len(points)} reports).</p>\n",
+        f"(the newest {len(points)} reports): "
+        '<span class="h h-passed"></span> passed <span class="h h-failed"></span> failed '
+        '<span class="h h-error"></span> error <span class="h h-none"></span> not run</p>\n',
         '<div class="scroll"><table id="scenarios"><thead><tr><th>scenario</th>'
         '<th class="n">failed runs</th><th class="n">reports failed</th>'
         '<th>history</th><th class="hide-narrow">last failure</th></tr></thead><tbody>\n',
@@ -182,7 +189,7 @@ def _scenario_table(trend: Trend) -> str:
         reason = one_line(scenario.last_reason, REASON_CHARS) if scenario.last_reason else ""
         link = assets.safe_link(clean(scenario.last_failure_url), "run") if reason else ""
         out.append(
-            f"<tr><td>{assets.text(clean(scenario.name))}</td>"
+            f'<tr><td class="sc">{assets.text(clean(scenario.name))}</td>'
             f'<td class="n">{scenario.failed_runs}/{scenario.runs}</td>'
             f'<td class="n">{scenario.reports_failed}/{scenario.reports}</td>'
             f'<td class="hist">{strip}</td>'

@@ -195,7 +195,11 @@ class Browser:
 @contextmanager
 def chromium(executable: str) -> Iterator[Browser]:
     """A headless Chromium with a fresh profile; stopped (and its profile removed) on exit."""
-    with tempfile.TemporaryDirectory(prefix="cekura-chromium-") as profile:
+    # Chromium's helper processes may still be writing to the profile as the browser
+    # exits; a leftover file in a temporary directory is not worth a failed test.
+    with tempfile.TemporaryDirectory(
+        prefix="cekura-chromium-", ignore_cleanup_errors=True
+    ) as profile:
         log = open(Path(profile) / "chromium.log", "wb")  # noqa: SIM115 - closed below
         process = subprocess.Popen(
             [executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
