@@ -27,7 +27,6 @@ from cekura_cli.reporting._files import atomic_text_file
 from cekura_cli.reporting._text import (
     clean,
     format_elapsed,
-    one_line,
     percent,
     reason_text,
     shorten_middle,
@@ -56,12 +55,16 @@ _KIND_LABEL = {TurnKind.TOOL_CALL: "tool call", TurnKind.TOOL_RESULT: "tool resu
 def render_html(report: ResultReport) -> str:
     """The whole page as one string (pure: no clock, no I/O)."""
     runs = report.failures_first()
-    heads = [_run_head(run, open_=_opens(report, run)) for run in runs]
-    page_without_transcripts = _page(report, runs, [head + _RUN_END for head in heads])
+    tags = _cleaned_tags(runs)
+    heads = [
+        _run_head(run, open_=_opens(report, run), tags=run_tags)
+        for run, run_tags in zip(runs, tags, strict=True)
+    ]
+    page_without_transcripts = _page(report, runs, tags, [head + _RUN_END for head in heads])
     budget = MAX_BYTES - len(page_without_transcripts.encode("utf-8"))
     transcripts = _budgeted_transcripts(runs, budget)
     blocks = [head + tx + _RUN_END for head, tx in zip(heads, transcripts, strict=True)]
-    return _page(report, runs, blocks)
+    return _page(report, runs, tags, blocks)
 
 
 def write_html(report: ResultReport, path: str | Path) -> None:
@@ -85,11 +88,16 @@ class HtmlReporter:
 # --- the page ---------------------------------------------------------------------------
 
 
-def _page(report: ResultReport, runs: Sequence[RunReport], blocks: Sequence[str]) -> str:
+def _page(
+    report: ResultReport,
+    runs: Sequence[RunReport],
+    tags: Sequence[tuple[str, ...]],
+    blocks: Sequence[str],
+) -> str:
     title = f"cekura {report.verdict.value}: {clean(report.name) or f'result {report.result_id}'}"
     parts = [assets.head(title, script=bool(runs)), _header(report)]
     if runs:
-        parts.append(_controls(report, runs))
+        parts.append(_controls(runs, tags))
         parts.append('<p id="none" class="muted" hidden>No run matches the filters.</p>\n')
         parts.append('<div id="runs">\n')
         parts.extend(blocks)
@@ -140,7 +148,7 @@ def _header(report: ResultReport) -> str:
     return "".join(out)
 
 
-def _controls(report: ResultReport, runs: Sequence[RunReport]) -> str:
+def _controls(runs: Sequence[RunReport], run_tags: Sequence[tuple[str, ...]]) -> str:
     by_outcome = {outcome: 0 for outcome in Outcome}
     for run in runs:
         by_outcome[run.outcome] += 1
@@ -151,7 +159,7 @@ def _controls(report: ResultReport, runs: Sequence[RunReport]) -> str:
         for outcome in (Outcome.ERROR, Outcome.FAILED, Outcome.PASSED)
         if by_outcome[outcome]
     )
-    tags = sorted({clean(tag) for run in runs for tag in _tags(run) if clean(tag)})
+    tags = sorted({tag for tags in set(run_tags) for tag in tags})
     tag_select = ""
     if tags:
         options = "".join(
@@ -172,10 +180,6 @@ def _controls(report: ResultReport, runs: Sequence[RunReport]) -> str:
     )
 
 
-def _tags(run: RunReport) -> Sequence[str]:
-    return run.tags
-
-
 def _opens(report: ResultReport, run: RunReport) -> bool:
     failing = report.counts.failed + report.counts.errored
     return run.outcome is not Outcome.PASSED and failing <= OPEN_FAILURES_UP_TO
@@ -184,43 +188,62 @@ def _opens(report: ResultReport, run: RunReport) -> bool:
 _RUN_END = "</div></details>\n"
 
 
-def _run_head(run: RunReport, *, open_: bool) -> str:
-    """The run's block up to its transcript; :data:`_RUN_END` closes it."""
+def _run_head(run: RunReport, *, open_: bool, tags: Sequence[str]) -> str:
+    """The run's block up to its transcript; :data:`_RUN_END` closes it.
+
+    ``tags`` are the run's tags, already cleaned. Each text field is cleaned once and
+    escaped once: this runs for every run of a 5,000-run report.
+    """
     outcome = run.outcome.value
-    tags = [clean(tag) for tag in _tags(run) if clean(tag)]
+    status = _escape(clean(run.status))
     reason = reason_text(run)
-    summary_reason = one_line(reason, SUMMARY_REASON_LIMIT)
-    duration = f"{run.duration_s:.1f}s" if run.duration_s is not None else ""
-    meta = [f"run {run.run_id}"]
-    if run.scenario_id is not None:
-        meta.append(f"scenario {run.scenario_id}")
-    meta.append(f"status {clean(run.status)}")
-    if duration:
-        meta.append(duration)
+    summary_reason = _summary(reason)
     parts = [
         f'<details class="run r-{outcome}" id="run-{run.run_id}" data-outcome="{outcome}" '
-        f'data-tags="{assets.attr(chr(10).join(tags))}"{" open" if open_ else ""}>',
-        f'<summary><span class="badge o-{outcome}">{_OUTCOME_LABEL[run.outcome]}</span>',
-        f'<span class="name">{assets.text(clean(run.case_name))}</span>',
-        f'<span class="muted hide-narrow">{assets.text(clean(run.status))}</span>',
+        f'data-tags="{assets.attr(chr(10).join(tags))}"{" open" if open_ else ""}>'
+        f'<summary><span class="badge o-{outcome}">{_OUTCOME_LABEL[run.outcome]}</span>'
+        f'<span class="name">{_escape(clean(run.case_name))}</span>'
+        f'<span class="muted hide-narrow">{status}</span>'
     ]
     if summary_reason:
-        parts.append(f'<span class="why">{assets.text(summary_reason)}</span>')
+        parts.append(f'<span class="why">{_escape(summary_reason)}</span>')
     parts.append('</summary>\n<div class="body">')
     if reason:
-        parts.append(
-            f'<div class="reason">{assets.text(shorten_middle(reason, REASON_LIMIT))}</div>'
-        )
-    parts.append('<div class="meta">')
-    parts.extend(f"<span>{assets.text(item)}</span>" for item in meta)
+        parts.append(f'<div class="reason">{_escape(shorten_middle(reason, REASON_LIMIT))}</div>')
+    parts.append(f'<div class="meta"><span>run {run.run_id}</span>')
+    if run.scenario_id is not None:
+        parts.append(f"<span>scenario {run.scenario_id}</span>")
+    parts.append(f"<span>status {status}</span>")
+    if run.duration_s is not None:
+        parts.append(f"<span>{run.duration_s:.1f}s</span>")
     if run.url:
         parts.append(f"<span>{assets.safe_link(clean(run.url), 'dashboard')}</span>")
     parts.append("</div>")
     if tags:
-        parts.append(
-            "<div>" + "".join(f'<span class="tag">{assets.text(t)}</span>' for t in tags) + "</div>"
-        )
+        parts.append("<div>")
+        parts.extend(f'<span class="tag">{_escape(tag)}</span>' for tag in tags)
+        parts.append("</div>")
     return "".join(parts)
+
+
+def _summary(reason: str) -> str:
+    """The reason on one line, cut to :data:`SUMMARY_REASON_LIMIT` characters."""
+    line = " ".join(reason[: SUMMARY_REASON_LIMIT * 4].split())
+    if len(line) > SUMMARY_REASON_LIMIT:
+        line = line[: SUMMARY_REASON_LIMIT - 1].rstrip() + "…"
+    return line
+
+
+def _cleaned_tags(runs: Sequence[RunReport]) -> list[tuple[str, ...]]:
+    """Each run's tags, cleaned; the few distinct tag tuples are cleaned once each."""
+    memo: dict[tuple[str, ...], tuple[str, ...]] = {}
+    out = []
+    for run in runs:
+        tags = run.tags
+        if tags not in memo:
+            memo[tags] = tuple(dict.fromkeys(t for t in map(clean, tags) if t))
+        out.append(memo[tags])
+    return out
 
 
 # --- transcripts ------------------------------------------------------------------------
@@ -274,7 +297,7 @@ _OMITTED = (
     '<p class="omitted">Transcript left out to keep this file under 10 MB; '
     "the dashboard link has it.</p>"
 )
-_TURN_MARKUP_BYTES = 64  # <p class="k-…"><b>label<i>00:00</i></b>…</p> per line, generously
+_TURN_MARKUP_BYTES = 36  # <p class="k-…"><b>…</b>…</p> less the "Role: " it replaces, generously
 
 
 def _estimate(transcript: str) -> int:
