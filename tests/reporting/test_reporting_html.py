@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cekura_cli.redact import register_secret
@@ -247,3 +247,91 @@ def test_write_html_to_a_bad_path_is_a_usage_error(tmp_path: Path, representativ
     (tmp_path / "file").write_text("x")
     with pytest.raises(ReportWriteError, match="cannot write the HTML report"):
         write_html(representative_report, tmp_path / "file" / "report.html")
+
+
+_MARKUP_PIECES = st.sampled_from(
+    [
+        "<",
+        ">",
+        "&",
+        '"',
+        "'",
+        "=",
+        "/",
+        "script",
+        "img",
+        "onerror",
+        "on",
+        "javascript:",
+        "</details>",
+        "</p>",
+        "<!--",
+        "-->",
+        "<![CDATA[",
+        "\u2028",
+        "\n",
+        " ",
+        "Main Agent: ",
+        "Function Call: f(",
+        ")",
+        " -> ",
+        "{",
+        "}",
+        "x",
+    ]  # fmt: skip
+)
+_HOSTILE_TEXT = st.lists(_MARKUP_PIECES, max_size=40).map("".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=_HOSTILE_TEXT, reason=_HOSTILE_TEXT, transcript=_HOSTILE_TEXT, tag=_HOSTILE_TEXT)
+def test_no_report_text_ever_adds_an_element_or_attribute(name, reason, transcript, tag):
+    from cekura_cli.reporting.model import Counts, ResultReport, RunReport, Verdict
+
+    def run(run_id: int) -> RunReport:
+        return RunReport(
+            run_id=run_id,
+            scenario_id=run_id,
+            scenario_name=name,
+            case_name=name,
+            status=reason,
+            success=False,
+            outcome=Outcome.FAILED,
+            reason=reason,
+            transcript=transcript,
+            url=name,
+            tags=(tag,),
+        )
+
+    report = ResultReport(
+        result_id=1,
+        result_url=reason,
+        name=name,
+        status="completed",
+        verdict=Verdict.FAILED,
+        exit_code=1,
+        counts=Counts(total=2, passed=0, failed=2, errored=0),
+        pass_rate=0.0,
+        min_pass_rate=1.0,
+        runs=(run(1), run(2)),
+        notes=(transcript,),
+    )
+    parsed = elements(render_html(report))
+    assert {tag_name for tag_name, _ in parsed.tags} <= _PAGE_ELEMENTS
+    assert parsed.script_bodies == [html_report.assets.SCRIPT]
+    for _, attrs in parsed.tags:
+        assert set(attrs) <= _PAGE_ATTRIBUTES
+        if "href" in attrs:
+            assert attrs["href"].startswith(("https://", "http://"))
+
+
+_PAGE_ELEMENTS = {
+    *("html", "head", "meta", "title", "style", "body", "main", "header", "div", "h1"),
+    *("span", "p", "a", "ul", "li", "nav", "label", "input", "select", "option", "button"),
+    *("details", "summary", "b", "i", "script"),
+}
+_PAGE_ATTRIBUTES = {
+    *("lang", "charset", "name", "content", "http-equiv", "class", "id", "data-outcome"),
+    *("data-tags", "open", "href", "rel", "type", "value", "checked", "placeholder"),
+    *("aria-label", "hidden"),
+}
