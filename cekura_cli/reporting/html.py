@@ -18,6 +18,7 @@ cut or left out says so and points at the dashboard, which has it whole.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -322,14 +323,10 @@ def _transcript_html(transcript: str, *, cut: bool) -> str:
     if not turns:
         return '<p class="omitted">No transcript.</p>'
     out = ['<div class="tx">']
-    for turn in turns:
-        label = _KIND_LABEL.get(turn.kind, turn.role or "message")
-        if turn.tool:
-            label = f"{label}: {turn.tool}"
-        stamp = f"<i>{turn.stamp}</i>" if turn.stamp else ""  # digits and colons only
-        out.append(
-            f'<p class="k-{turn.kind.value}"><b>{_escape(label)}{stamp}</b>{_escape(turn.text)}</p>'
-        )
+    for kind, role, text, stamp, tool in turns:
+        opening = _turn_opening(kind, role, tool)
+        stamp = f"<i>{stamp}</i>" if stamp else ""  # digits and colons only
+        out.append(f"{opening}{stamp}</b>{_escape(text)}</p>")
     out.append("</div>")
     if cut:
         out.append(
@@ -337,6 +334,15 @@ def _transcript_html(transcript: str, *, cut: bool) -> str:
             "the dashboard link has it whole.</p>"
         )
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=1024)
+def _turn_opening(kind: TurnKind, role: str, tool: str | None) -> str:
+    """``<p class="k-…"><b>label`` for a turn; the few distinct ones are built once."""
+    label = _KIND_LABEL.get(kind, role or "message")
+    if tool:
+        label = f"{label}: {tool}"
+    return f'<p class="k-{kind.value}"><b>{_escape(label)}'
 
 
 def _escape(value: str) -> str:

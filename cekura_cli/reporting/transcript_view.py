@@ -15,6 +15,7 @@ taken as the role, so an unfamiliar service format still splits into turns.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from enum import Enum
@@ -100,12 +101,17 @@ def parse_transcript(text: str | None) -> list[Turn]:
 
 def _turn(stamp: str | None, role: str, body: list[str]) -> Turn:
     text = body[0] if len(body) == 1 else "\n".join(body).strip("\n")
-    kind = KNOWN_ROLES.get(role.lower(), TurnKind.OTHER)
+    kind = _kind_of(role)
     if kind is TurnKind.TOOL_CALL and (call := _CALL.match(text.strip())):
         return Turn(kind, role, _pretty(call.group(2)), stamp, call.group(1))
     if kind is TurnKind.TOOL_RESULT and (result := _RESULT.match(text.strip())):
         return Turn(kind, role, _pretty(result.group(2)), stamp, result.group(1))
     return Turn(kind, role, text, stamp)
+
+
+@functools.lru_cache(maxsize=256)
+def _kind_of(role: str) -> TurnKind:
+    return KNOWN_ROLES.get(role.lower(), TurnKind.OTHER)
 
 
 def _pretty(value: str) -> str:
