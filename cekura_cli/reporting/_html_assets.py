@@ -138,7 +138,13 @@ SCRIPT = """
   }
   document.getElementById("expand").addEventListener("click", function () { openAll(true); });
   document.getElementById("collapse").addEventListener("click", function () { openAll(false); });
+  function openLinked() {  // report.html#run-1002 opens and shows that run
+    var run = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (run && run.classList.contains("run")) { run.open = true; run.scrollIntoView(); }
+  }
+  window.addEventListener("hashchange", openLinked);
   apply();
+  openLinked();
 })();
 """
 

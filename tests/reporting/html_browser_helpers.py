@@ -110,12 +110,19 @@ class Page:
         return self.devtools.call(method, self.session, **params)
 
     def open(
-        self, path: Path, *, width: int = 1440, height: int = 900, bypass_csp: bool = False
+        self,
+        path: Path,
+        *,
+        width: int = 1440,
+        height: int = 900,
+        bypass_csp: bool = False,
+        fragment: str = "",
     ) -> None:
         """Load ``path`` at ``width`` CSS pixels and wait for its load event.
 
-        ``bypass_csp`` turns the page's Content-Security-Policy off, so a test can show
-        that escaping alone keeps report text inert.
+        ``fragment`` is appended as ``#fragment``. ``bypass_csp`` turns the page's
+        Content-Security-Policy off, so a test can show that escaping alone keeps report
+        text inert.
         """
         self.call(
             "Emulation.setDeviceMetricsOverride",
@@ -126,7 +133,8 @@ class Page:
         )
         self.call("Page.setBypassCSP", enabled=bypass_csp)
         mark = len(self.devtools.events)
-        self.call("Page.navigate", url=path.resolve().as_uri())
+        url = path.resolve().as_uri() + (f"#{fragment}" if fragment else "")
+        self.call("Page.navigate", url=url)
         self.devtools.wait_for("Page.loadEventFired", self.session, after=mark)
         self._loaded_from = mark
 

@@ -143,6 +143,19 @@ def test_expand_opens_every_shown_run(page: Page, filter_report: Path):
     assert opened == [True, True, True, False, False]
 
 
+def test_a_link_to_a_run_opens_it(page: Page, filter_report: Path):
+    page.open(filter_report, fragment="run-4")
+    opened = page.js("[...document.querySelectorAll('details.run')].filter(d => d.open).length")
+    assert page.js("document.getElementById('run-4').open") is True
+    assert opened == 4  # the three failing runs start open (few failures), and run-4
+    # The page's own hashchange listener was added first, so it has run when ours does.
+    assert page.js(
+        "new Promise(done => { addEventListener('hashchange', () =>"
+        " done(document.getElementById('run-1').open), {once: true});"
+        " location.hash = '#run-1'; })"
+    )
+
+
 @pytest.mark.parametrize("csp", ["policy on", "policy bypassed"])
 def test_hostile_report_text_stays_text(
     page: Page, tmp_path: Path, make_run_report, make_result_report, csp: str
