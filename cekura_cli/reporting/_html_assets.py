@@ -93,6 +93,7 @@ svg.chart .threshold{stroke:var(--err);stroke-dasharray:4 3;stroke-width:1}
 .h{display:inline-block;width:9px;height:14px;margin-right:2px;border-radius:2px;
 background:var(--line)}
 .h-passed{background:var(--pass)}.h-failed{background:var(--fail)}.h-error{background:var(--err)}
+.h-skipped{background:var(--muted)}
 [hidden]{display:none!important}
 @media (max-width:600px){main{padding:10px}.controls{position:static}.tx p{max-width:100%}
 .hide-narrow{display:none}}

@@ -50,6 +50,9 @@ OPEN_FAILURES_UP_TO = 20
 """Failing runs start expanded when there are at most this many."""
 _MIN_TRANSCRIPT_BYTES = 300
 _OUTCOME_LABEL = {Outcome.ERROR: "ERROR", Outcome.FAILED: "FAIL", Outcome.PASSED: "PASS"}
+_FAILING = frozenset({Outcome.ERROR, Outcome.FAILED})
+"""Outcomes whose runs come first, start open and keep their transcripts first. An
+outcome added later (``skipped``) is shown and filtered like the others."""
 _KIND_LABEL = {TurnKind.TOOL_CALL: "tool call", TurnKind.TOOL_RESULT: "tool result"}
 
 
@@ -150,15 +153,13 @@ def _header(report: ResultReport) -> str:
 
 
 def _controls(runs: Sequence[RunReport], run_tags: Sequence[tuple[str, ...]]) -> str:
-    by_outcome = {outcome: 0 for outcome in Outcome}
+    by_outcome: dict[Outcome, int] = {}  # in page order: failures first
     for run in runs:
-        by_outcome[run.outcome] += 1
+        by_outcome[run.outcome] = by_outcome.get(run.outcome, 0) + 1
     boxes = "".join(
         f'<label><input type="checkbox" name="outcome" value="{outcome.value}" checked> '
-        f'<span class="badge o-{outcome.value}">{_OUTCOME_LABEL[outcome]}</span> '
-        f"{by_outcome[outcome]}</label>"
-        for outcome in (Outcome.ERROR, Outcome.FAILED, Outcome.PASSED)
-        if by_outcome[outcome]
+        f'<span class="badge o-{outcome.value}">{_label(outcome)}</span> {count}</label>'
+        for outcome, count in by_outcome.items()
     )
     tags = sorted({tag for tags in set(run_tags) for tag in tags})
     tag_select = ""
@@ -181,9 +182,13 @@ def _controls(runs: Sequence[RunReport], run_tags: Sequence[tuple[str, ...]]) ->
     )
 
 
+def _label(outcome: Outcome) -> str:
+    return _OUTCOME_LABEL.get(outcome) or outcome.value.upper()
+
+
 def _opens(report: ResultReport, run: RunReport) -> bool:
     failing = report.counts.failed + report.counts.errored
-    return run.outcome is not Outcome.PASSED and failing <= OPEN_FAILURES_UP_TO
+    return run.outcome in _FAILING and failing <= OPEN_FAILURES_UP_TO
 
 
 _RUN_END = "</div></details>\n"
@@ -202,7 +207,7 @@ def _run_head(run: RunReport, *, open_: bool, tags: Sequence[str]) -> str:
     parts = [
         f'<details class="run r-{outcome}" id="run-{run.run_id}" data-outcome="{outcome}" '
         f'data-tags="{assets.attr(chr(10).join(tags))}"{" open" if open_ else ""}>'
-        f'<summary><span class="badge o-{outcome}">{_OUTCOME_LABEL[run.outcome]}</span>'
+        f'<summary><span class="badge o-{outcome}">{_label(run.outcome)}</span>'
         f'<span class="name">{_escape(clean(run.case_name))}</span>'
         f'<span class="muted hide-narrow">{status}</span>'
     ]
@@ -258,7 +263,7 @@ def _budgeted_transcripts(runs: Sequence[RunReport], budget: int) -> list[str]:
     """
     texts = [shorten_middle(clean(run.transcript), TRANSCRIPT_LIMIT) for run in runs]
     estimates = [_estimate(text) for text in texts]
-    failing = [run.outcome is not Outcome.PASSED for run in runs]
+    failing = [run.outcome in _FAILING for run in runs]
     for _ in range(3):
         allowances = transcript_allowances(failing, estimates, budget)
         out = [

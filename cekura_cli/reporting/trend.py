@@ -30,7 +30,9 @@ __all__ = [
 ]
 
 FAILING = frozenset({"failed", "error"})
-_WORST = {"error": 3, "failed": 2, "passed": 1}
+_WORST = {"error": 3, "failed": 2, "passed": 1, "skipped": 0}
+"""Which outcome a scenario's history shows when it ran several times in one report.
+``skipped`` neither passes nor fails; any other unknown outcome counts as an error."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -252,3 +252,10 @@ def test_report_trend_usage_errors_exit_2_in_one_line(
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_skipped_run_neither_passes_nor_fails() -> None:
+    doc = document(1, {1: "skipped", 2: "failed"})
+    trend = build_trend([ReportFile("r.json", doc)])
+    by_key = {s.key: (s.failed_runs, s.reports_failed, s.history) for s in trend.scenarios}
+    assert by_key == {"id:2": (1, 1, ("failed",)), "id:1": (0, 0, ("skipped",))}
