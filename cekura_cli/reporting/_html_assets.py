@@ -140,7 +140,9 @@ SCRIPT = """
   document.getElementById("expand").addEventListener("click", function () { openAll(true); });
   document.getElementById("collapse").addEventListener("click", function () { openAll(false); });
   function openLinked() {  // report.html#run-1002 opens and shows that run
-    var run = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    var id = location.hash.slice(1);
+    try { id = decodeURIComponent(id); } catch (e) { /* a malformed %-escape: use it as is */ }
+    var run = document.getElementById(id);
     if (run && run.classList.contains("run")) { run.open = true; run.scrollIntoView(); }
   }
   window.addEventListener("hashchange", openLinked);
