@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cekura_cli.reporting.trend import ReportFile, build_trend, is_report
@@ -259,3 +259,55 @@ def test_a_skipped_run_neither_passes_nor_fails() -> None:
     trend = build_trend([ReportFile("r.json", doc)])
     by_key = {s.key: (s.failed_runs, s.reports_failed, s.history) for s in trend.scenarios}
     assert by_key == {"id:2": (1, 1, ("failed",)), "id:1": (0, 0, ("skipped",))}
+
+
+_PIECES = st.sampled_from(
+    [
+        "<",
+        ">",
+        "&",
+        '"',
+        "'",
+        "=",
+        "script",
+        "svg",
+        "onload",
+        "javascript:",
+        "</title>",
+        "</text>",
+        "<!--",
+        "\u2028",
+        " ",
+        "x",
+        ".json",
+        "/",
+    ]  # fmt: skip
+)
+_HOSTILE_TEXT = st.lists(_PIECES, max_size=30).map("".join)
+_TREND_ELEMENTS = {
+    *("html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "p", "span"),
+    *("svg", "line", "text", "polyline", "circle", "div", "table", "thead", "tbody", "tr"),
+    *("th", "td", "a", "ul", "li"),
+}
+
+
+@settings(max_examples=50, deadline=None)
+@given(source=_HOSTILE_TEXT, name=_HOSTILE_TEXT, reason=_HOSTILE_TEXT, url=_HOSTILE_TEXT)
+def test_no_report_text_adds_an_element_to_the_trend_page(source, name, reason, url):
+    from html.parser import HTMLParser
+
+    doc = document(1, {1: "failed", 2: "passed"}, name=name, result_url=url)
+    doc["runs"][0].update(scenario_name=name, reason=reason, url=url)
+    page = render_trend_html(build_trend([ReportFile(source or "r.json", doc)], [source]))
+    tags: list[tuple[str, dict[str, str | None]]] = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            tags.append((tag, dict(attrs)))
+
+    Collect().feed(page)
+    assert {tag for tag, _ in tags} <= _TREND_ELEMENTS
+    for _, attrs in tags:
+        assert not [key for key in attrs if key.startswith("on")]
+        if "href" in attrs:
+            assert attrs["href"].startswith(("https://", "http://"))
