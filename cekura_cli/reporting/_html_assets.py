@@ -47,7 +47,8 @@ gap:8px 14px;align-items:center;padding:8px 0;border-bottom:1px solid var(--line
 border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg)}
 .controls select,.controls button{font:inherit;padding:4px 8px;border:1px solid var(--line);
 border-radius:6px;background:var(--card);color:var(--fg)}
-.run{border:1px solid var(--line);border-radius:6px;margin:8px 0;background:var(--bg)}
+.run{border:1px solid var(--line);border-radius:6px;margin:8px 0;background:var(--bg);
+content-visibility:auto;contain-intrinsic-size:auto 64px}
 .run>summary{cursor:pointer;padding:8px 10px;display:flex;flex-wrap:wrap;gap:4px 10px;
 align-items:baseline;list-style-position:inside}
 .run>summary .name{font-weight:600;overflow-wrap:anywhere}
