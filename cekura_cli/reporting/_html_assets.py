@@ -165,7 +165,7 @@ def content_security_policy(*, script: bool) -> str:
     script_src = f"'sha256-{_sha256(SCRIPT)}'" if script else "'none'"
     return (
         f"default-src 'none'; style-src 'sha256-{_sha256(STYLE)}'; script-src {script_src}; "
-        "img-src data:; base-uri 'none'; form-action 'none'"
+        "base-uri 'none'; form-action 'none'"
     )
 
 
