@@ -61,8 +61,8 @@ def render_html(report: ResultReport) -> str:
     runs = report.failures_first()
     tags = _cleaned_tags(runs)
     heads = [
-        _run_head(run, open_=_opens(report, run), tags=run_tags)
-        for run, run_tags in zip(runs, tags, strict=True)
+        _run_head(run, open_=_opens(report, run), tags=run_tags, index=index)
+        for index, (run, run_tags) in enumerate(zip(runs, tags, strict=True))
     ]
     page_without_transcripts = _page(report, runs, tags, [head + _RUN_END for head in heads])
     budget = MAX_BYTES - len(page_without_transcripts.encode("utf-8"))
@@ -194,18 +194,20 @@ def _opens(report: ResultReport, run: RunReport) -> bool:
 _RUN_END = "</div></details>\n"
 
 
-def _run_head(run: RunReport, *, open_: bool, tags: Sequence[str]) -> str:
+def _run_head(run: RunReport, *, open_: bool, tags: Sequence[str], index: int) -> str:
     """The run's block up to its transcript; :data:`_RUN_END` closes it.
 
     ``tags`` are the run's tags, already cleaned. Each text field is cleaned once and
-    escaped once: this runs for every run of a 5,000-run report.
+    escaped once: this runs for every run of a 5,000-run report. The block's id is
+    ``run-<run id>`` (``entry-<index>`` for an entry without a run id).
     """
+    anchor = f"run-{run.run_id}" if run.run_id is not None else f"entry-{index}"
     outcome = run.outcome.value
     status = _escape(clean(run.status))
     reason = reason_text(run)
     summary_reason = _summary(reason)
     parts = [
-        f'<details class="run r-{outcome}" id="run-{run.run_id}" data-outcome="{outcome}" '
+        f'<details class="run r-{outcome}" id="{anchor}" data-outcome="{outcome}" '
         f'data-tags="{assets.attr(chr(10).join(tags))}"{" open" if open_ else ""}>'
         f'<summary><span class="badge o-{outcome}">{_label(run.outcome)}</span>'
         f'<span class="name">{_escape(clean(run.case_name))}</span>'
@@ -216,7 +218,9 @@ def _run_head(run: RunReport, *, open_: bool, tags: Sequence[str]) -> str:
     parts.append('</summary>\n<div class="body">')
     if reason:
         parts.append(f'<div class="reason">{_escape(shorten_middle(reason, REASON_LIMIT))}</div>')
-    parts.append(f'<div class="meta"><span>run {run.run_id}</span>')
+    parts.append('<div class="meta">')
+    if run.run_id is not None:
+        parts.append(f"<span>run {run.run_id}</span>")
     if run.scenario_id is not None:
         parts.append(f"<span>scenario {run.scenario_id}</span>")
     parts.append(f"<span>status {status}</span>")
