@@ -120,3 +120,34 @@ def test_report_trend_over_real_nightly_reports(
     assert page.count("<circle") == 3
     assert page.count('class="dot-failed"') == 1
     assert reports.is_dir()
+
+
+def test_report_merge_writes_one_page_for_every_shard(
+    sandbox, echo_url: str, tmp_path: Path
+) -> None:
+    handle = sandbox(agent_url=echo_url)
+    for shard in ("a", "b"):
+        run = run_cli(
+            [
+                "run",
+                "-t",
+                "smoke-test",
+                "--shard",
+                f"{'ab'.index(shard) + 1}/2",
+                "--json",
+                f"{shard}.json",
+            ],  # fmt: skip
+            cli_environment(handle.url),
+            tmp_path,
+        )
+        assert run.returncode in (ExitCode.OK, ExitCode.TEST_FAILURES), run.stderr
+    merged = run_cli(
+        ["report", "merge", "a.json", "b.json", "--html", "merged.html"],
+        cli_environment("http://127.0.0.1:9"),
+        tmp_path,
+    )
+    assert merged.returncode == ExitCode.TEST_FAILURES, merged.stderr
+    page = (tmp_path / "merged.html").read_text(encoding="utf-8")
+    runs = sum(len(json.loads((tmp_path / f"{s}.json").read_text())["runs"]) for s in "ab")
+    assert runs >= 2 and page.count('<details class="run ') == runs
+    assert page.count('data-outcome="failed"') == runs  # the echo agent fails every one
