@@ -16,7 +16,7 @@ Guarantees:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,6 +93,9 @@ class ReportOptions:
     junit_path: Path | None = None
     context: Any = None
     """A :class:`cekura_cli.ci_kit.ReportContext` (agent, shard, gates), or None."""
+    html_path: Path | None = None
+    scenario_tags: Mapping[int, Sequence[str]] = field(default_factory=dict)
+    """Scenario id -> tags, for the HTML report's tag filter (known when ``run`` resolved)."""
 
 
 @dataclass(frozen=True)
@@ -369,6 +372,7 @@ def _build(
         result_url=url,
         run_url=lambda run_id: run_url(url, run_id),
         scenario_names=scenario_names,
+        scenario_tags=options.report.scenario_tags,
         elapsed_s=clock.monotonic() - started_at,
         timed_out=timed_out,
         interrupted=interrupted,
@@ -392,6 +396,10 @@ def emit_reports(report: ResultReport, options: ReportOptions, *, ui: Ui) -> Non
             write_json(report, options.json_path, stdout=ui.stdout)
         if options.junit_path:
             write_junit(report, options.junit_path)
+        if options.html_path:
+            from cekura_cli.reporting.html import write_html
+
+            write_html(report, options.html_path)
     except OSError as exc:
         raise UsageError(f"cannot write the report: {exc}") from exc
     write_github(report, environ=ui.environ, stream=sys.stderr)

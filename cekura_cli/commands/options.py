@@ -138,6 +138,17 @@ JunitOut = Annotated[
         rich_help_panel=WAITING,
     ),
 ]
+HtmlOut = Annotated[
+    Path | None,
+    typer.Option(
+        "--html",
+        help="Write a self-contained HTML report to PATH (failures first, transcripts, "
+        "filters; opens offline).",
+        metavar="PATH",
+        dir_okay=False,
+        rich_help_panel=WAITING,
+    ),
+]
 
 # Run options -------------------------------------------------------------------------
 

@@ -21,7 +21,8 @@ def _group() -> None:
 
 
 # Subcommands register below, one line each (keep this list sorted by name).
-from cekura_cli.commands import report_compare, report_merge  # noqa: E402
+from cekura_cli.commands import report_compare, report_merge, report_trend  # noqa: E402
 
 app.command("compare")(report_compare.compare)
 app.command("merge")(report_merge.merge)
+app.command("trend")(report_trend.trend)

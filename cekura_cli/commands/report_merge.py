@@ -22,6 +22,7 @@ def merge(
     ],
     json_out: opt.JsonOut = None,
     junit_xml: opt.JunitOut = None,
+    html_out: opt.HtmlOut = None,
     min_pass_rate: Annotated[
         float | None,
         typer.Option(
@@ -45,8 +46,10 @@ def merge(
 
     register_environment_secrets()
     check_report_paths(json_out, junit_xml)
+    check_report_paths(None, html_out)
     loaded = [(str(path), read_report(path)) for path in reports]
     merged = merge_reports(loaded, min_pass_rate=min_pass_rate)
     ui = make_ui()
-    emit_reports(merged, ReportOptions(json_path=json_out, junit_path=junit_xml), ui=ui)
+    options = ReportOptions(json_path=json_out, junit_path=junit_xml, html_path=html_out)
+    emit_reports(merged, options, ui=ui)
     return ExitCode(merged.exit_code)

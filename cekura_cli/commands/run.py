@@ -38,6 +38,7 @@ class RunArgs:
     dry_run: bool = False
     json_out: str | None = None
     junit_xml: Path | None = None
+    html_out: Path | None = None
     local: bool = False
     scenarios_file: Path | None = None
     serve: str | None = None
@@ -60,6 +61,8 @@ class RunArgs:
                 "--no-wait cannot be used with --local: the local sandbox stops when cekura "
                 "exits, so its result could never be waited for"
             )
+        if self.no_wait and self.html_out:
+            raise UsageError("--no-wait cannot write --html: nothing is finished yet")
         if self.local and self.settings.get("api_url"):
             raise UsageError("--local runs against the built-in sandbox; drop --api-url")
         if self.scenarios_file is not None and not self.local:
@@ -117,6 +120,7 @@ def run(
     dry_run: opt.DryRun = False,
     json_out: opt.JsonOut = None,
     junit_xml: opt.JunitOut = None,
+    html_out: opt.HtmlOut = None,
     min_pass_rate: opt.MinPassRate = None,
     api_key: opt.ApiKey = None,
     api_url: opt.ApiUrl = None,
@@ -167,6 +171,7 @@ def run(
         dry_run=dry_run,
         json_out=json_out,
         junit_xml=junit_xml,
+        html_out=html_out,
         local=local,
         scenarios_file=scenarios_file,
         serve=serve,
@@ -180,6 +185,7 @@ def run(
     )
     args.check()
     check_report_paths(json_out, junit_xml)
+    check_report_paths(None, html_out)
     with sigterm_as_interrupt():
         return execute(args, ui=make_ui())
 
@@ -299,6 +305,8 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
                 json_path=args.json_out,
                 junit_path=args.junit_xml,
                 context=context,
+                html_path=args.html_out,
+                scenario_tags={s.id: tuple(s.tags) for s in scenarios},
             ),
         )
         if api_chat:

@@ -19,6 +19,7 @@ def wait(
     timeout: opt.Timeout = None,
     json_out: opt.JsonOut = None,
     junit_xml: opt.JunitOut = None,
+    html_out: opt.HtmlOut = None,
     min_pass_rate: opt.MinPassRate = None,
     api_key: opt.ApiKey = None,
     api_url: opt.ApiUrl = None,
@@ -31,6 +32,7 @@ def wait(
 
     started_at = time.monotonic()
     check_report_paths(json_out, junit_xml)
+    check_report_paths(None, html_out)
     settings = settings_from_flags(
         api_key=api_key,
         api_url=api_url,
@@ -48,7 +50,10 @@ def wait(
             WaitOptions(
                 timeout_s=settings.timeout,
                 report=ReportOptions(
-                    min_pass_rate=settings.min_pass_rate, json_path=json_out, junit_path=junit_xml
+                    min_pass_rate=settings.min_pass_rate,
+                    json_path=json_out,
+                    junit_path=junit_xml,
+                    html_path=html_out,
                 ),
             ),
             ui=ui,

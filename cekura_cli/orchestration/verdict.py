@@ -140,6 +140,7 @@ def build_report(
     result_url: str,
     run_url: Callable[[int], str] | None = None,
     scenario_names: Mapping[int, str] | None = None,
+    scenario_tags: Mapping[int, Sequence[str]] | None = None,
     # how the wait ended
     elapsed_s: float | None = None,
     timed_out: bool = False,
@@ -174,6 +175,9 @@ def build_report(
                 transcript=render_transcript(run),
                 url=run_url(run.id) if run_url is not None else None,
                 duration_s=run.duration,
+                tags=tuple((scenario_tags or {}).get(run.scenario, ()))
+                if run.scenario is not None
+                else (),
             )
         )
 

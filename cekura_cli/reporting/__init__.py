@@ -4,7 +4,7 @@
 - :mod:`.progress` — the live bar / plain progress lines while waiting;
 - file and CI reporters, registered in :data:`REPORTERS` behind one
   :class:`Reporter` protocol: :mod:`.json_report` (``--json``), :mod:`.junit`
-  (``--junit-xml``), :mod:`.github` (``GITHUB_ACTIONS=true``).
+  (``--junit-xml``), :mod:`.html` (``--html``), :mod:`.github` (``GITHUB_ACTIONS=true``).
 
 A new reporter is one module plus one line in :data:`REPORTERS`: a factory that
 looks at the :class:`ReportTargets` the user asked for and returns a reporter, or
@@ -41,6 +41,8 @@ class ReportTargets:
     """``--json``: a path, or ``"-"`` for stdout."""
     junit_xml: str | Path | None = None
     """``--junit-xml`` path."""
+    html: str | Path | None = None
+    """``--html`` path."""
     environ: Mapping[str, str] = field(default_factory=dict)
     """The process environment (``GITHUB_ACTIONS``, ``GITHUB_STEP_SUMMARY``, …)."""
     stdout: TextIO | None = None
@@ -68,6 +70,14 @@ def _junit(targets: ReportTargets) -> Reporter | None:
     return JUnitReporter(targets.junit_xml)
 
 
+def _html(targets: ReportTargets) -> Reporter | None:
+    if targets.html is None:
+        return None
+    from cekura_cli.reporting.html import HtmlReporter
+
+    return HtmlReporter(targets.html)
+
+
 def _github(targets: ReportTargets) -> Reporter | None:
     if targets.environ.get("GITHUB_ACTIONS") != "true":
         return None
@@ -79,6 +89,7 @@ def _github(targets: ReportTargets) -> Reporter | None:
 REPORTERS: dict[str, ReporterFactory] = {
     "json": _json,
     "junit": _junit,
+    "html": _html,
     "github": _github,
 }
 """Every file/CI reporter, by name, in the order they are written."""

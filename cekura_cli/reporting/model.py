@@ -47,6 +47,8 @@ class RunReport:
     """Whether this run counts toward the verdict (not quarantined, not a known failure)."""
     passes: str | None = None
     """With ``--min-passes``: its scenario's ``k/n`` (passed runs / runs), e.g. ``2/3``."""
+    tags: tuple[str, ...] = ()
+    """The scenario's tags, when the selection was resolved (``run``); empty otherwise."""
 
 
 @dataclass(frozen=True, slots=True)

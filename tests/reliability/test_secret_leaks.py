@@ -1,8 +1,8 @@
 """The API key and the WebSocket secret never leave the process in clear, on any channel.
 
 Each run uses a distinctive key and secret and turns every channel on: stdout, stderr
-with ``--verbose`` debug logs, ``--json``, ``--junit-xml``, the GitHub step summary and
-outputs, and the shim's transcript files (``--serve`` with the secret checked). Then
+with ``--verbose`` debug logs, ``--json``, ``--junit-xml``, ``--html``, the GitHub step
+summary and outputs, and the shim's transcript files (``--serve`` with the secret checked). Then
 every byte written is searched for any 8 characters in a row of either secret (a mask
 shows at most the last 4), and for their base64 form (see ``leaks``).
 
@@ -83,6 +83,8 @@ def run_with_every_channel(
         "report.json",
         "--junit-xml",
         "junit.xml",
+        "--html",
+        "report.html",
     ]
     result = run_cli(args, env, workdir)
     texts = {"stdout": result.stdout, "stderr": result.stderr, **channel_texts([workdir])}
@@ -94,6 +96,7 @@ def assert_every_channel_written(workdir: Path, result: Any, runs: int) -> None:
     report = json.loads((workdir / "report.json").read_text())
     assert report["counts"]["total"] == runs
     assert "<testsuite" in (workdir / "junit.xml").read_text()
+    assert 'class="run ' in (workdir / "report.html").read_text()
     assert (workdir / "step-summary.md").read_text().strip()
     assert "result_id=" in (workdir / "github-output.txt").read_text()
     assert len(list((workdir / "transcripts").glob("*.json"))) == runs

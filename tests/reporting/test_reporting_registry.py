@@ -22,6 +22,7 @@ def _all_targets(tmp_path) -> tuple[ReportTargets, io.StringIO, io.StringIO]:
     targets = ReportTargets(
         json=tmp_path / "report.json",
         junit_xml=tmp_path / "junit.xml",
+        html=tmp_path / "report.html",
         environ={
             "GITHUB_ACTIONS": "true",
             "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
