@@ -68,14 +68,7 @@ def open_client(settings: Settings) -> CekuraClient:
 
 def check_report_paths(json_path: str | None, junit_path: Path | None) -> None:
     """Fail before starting anything when a report could not be written afterwards."""
-    for value in (json_path, junit_path):
-        if value is None or str(value) == "-":
-            continue
-        path = Path(value)
-        if path.is_dir():
-            raise UsageError(f"report path {str(path)!r} is a directory")
-        parent = path.parent
-        while not parent.exists() and parent != parent.parent:
-            parent = parent.parent
-        if not parent.is_dir():
-            raise UsageError(f"cannot create report {str(path)!r}: {str(parent)!r} is not a folder")
+    from cekura_cli.reporting._files import check_report_path
+
+    check_report_path(json_path, flag="--json")
+    check_report_path(junit_path, flag="--junit-xml")

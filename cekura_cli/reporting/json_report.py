@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from cekura_cli.reporting._files import atomic_text_file
+from cekura_cli.reporting._files import report_file
 from cekura_cli.reporting._text import clean, round_rate, round_seconds
 from cekura_cli.reporting.model import ResultReport, RunReport
 
@@ -140,7 +140,7 @@ def write_json(
         stdout.write(render_json(document, ensure_ascii=encoding != "utf8"))
         stdout.flush()
         return
-    with atomic_text_file(destination, what="JSON report") as stream:
+    with report_file(destination, what="JSON report") as stream:
         stream.write(render_json(document, ensure_ascii=False))
 
 

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from cekura_cli.reporting._files import atomic_text_file
+from cekura_cli.reporting._files import report_file
 from cekura_cli.reporting._text import clean, one_line, reason_text, round_rate
 from cekura_cli.reporting.model import Outcome, ResultReport, RunReport
 
@@ -140,7 +140,7 @@ def iter_junit(report: ResultReport) -> Iterator[str]:
 
 def write_junit(report: ResultReport, path: str | Path) -> None:
     """Write the JUnit XML file, atomically, creating parent directories."""
-    with atomic_text_file(path, what="JUnit XML report") as stream:
+    with report_file(path, what="JUnit XML report") as stream:
         stream.writelines(iter_junit(report))
 
 
