@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,11 +12,16 @@ from cekura_cli.exit_codes import ExitCode
 KEY = {"CEKURA_API_KEY": "sk_test_usage_0123456789"}
 
 
-def assert_usage_error(result, expected: str) -> None:
+def assert_usage_error(result, expected: str, *, json_stdout: bool = False) -> None:
     assert result.returncode == ExitCode.USAGE, result.stderr
     assert "Traceback" not in result.stderr
     assert expected in result.stderr
-    assert result.stdout == ""
+    if json_stdout:  # --json -: the error document, and nothing else (§13)
+        document = json.loads(result.stdout)
+        assert document["exit_code"] == 2 and document["error"]["kind"] == "usage"
+        assert expected in document["error"]["message"]
+    else:
+        assert result.stdout == ""
     first = result.stderr.splitlines()[0]
     assert first.startswith("cekura: error: ")
 
@@ -57,7 +63,8 @@ def assert_usage_error(result, expected: str) -> None:
 def test_bad_input_is_one_line_and_exit_2(
     cekura, args: list[str], env: dict, expected: str
 ) -> None:
-    assert_usage_error(cekura(args, env=env), expected)
+    json_stdout = "--json" in args and "-" in args
+    assert_usage_error(cekura(args, env=env), expected, json_stdout=json_stdout)
 
 
 def test_malformed_config_file_is_exit_2(cekura, tmp_path: Path) -> None:

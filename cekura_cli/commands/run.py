@@ -200,6 +200,7 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
         ReportOptions,
         StartRequest,
         WaitOptions,
+        announce_result,
         emit_reports,
         read_project_id,
         resolve_scenarios,
@@ -330,6 +331,7 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
             total = len(result.runs) or len(scenarios) * request.runs_per_scenario()
             runs = count(total, "run")
             ui.info(f"cekura: started result {result.id} ({runs}): {links.result(result.id)}")
+            announce_result(result.id, links.result(result.id), ui=ui)
             if args.no_wait:
                 ui.stdout.write(f"{result.id}\n")
                 ui.stdout.flush()

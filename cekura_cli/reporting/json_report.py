@@ -137,7 +137,10 @@ def write_json(
         # Non-UTF-8 stdout (a Windows console, LANG=C): escape to ASCII so printing
         # can never fail on an emoji in a scenario name.
         encoding = (getattr(stdout, "encoding", None) or "utf-8").lower().replace("-", "")
-        stdout.write(render_json(document, ensure_ascii=encoding != "utf8"))
+        text = render_json(document, ensure_ascii=encoding != "utf8")
+        # stdout may land in a CI log, where "##[" starts a workflow command; "#\u0023["
+        # is the same JSON string and no command ("##[" only occurs inside strings).
+        stdout.write(text.replace("##[", "#\\u0023["))
         stdout.flush()
         return
     with report_file(destination, what="JSON report") as stream:

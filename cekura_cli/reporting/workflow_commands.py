@@ -1,0 +1,186 @@
+"""Keep text from agents, scenarios and the service from becoming a GitHub Actions command.
+
+The Actions runner reads every line a step prints (stdout and stderr alike) and treats
+as a workflow command a line whose trimmed start is ``::`` (``::error::…``,
+``::add-mask::…``) and any line containing ``##[`` (the old form, ``##[error]…``). A
+reply such as ``##[stop-commands]x`` would even silence every annotation printed
+after it. PRODUCT.md §13, under ``GITHUB_ACTIONS=true``:
+
+- all human output is printed inside a ``::stop-commands::TOKEN`` … ``::TOKEN::``
+  block with a fresh random token, which the runner obeys for both forms and which
+  hostile text cannot end because it cannot know the token;
+- cekura's own annotations are printed outside it (:func:`outside_fence`), each
+  suspending the block and opening a new one with a new token;
+- ``##[`` is neutralised everywhere besides (a zero-width space after ``##``), so
+  even output that somehow escapes the block (a thread writing late) is inert.
+
+:class:`FencedStream` wraps ``sys.stderr`` for the whole command (see
+:func:`fenced_stderr`); stdout stays byte-exact for ``--json -`` (the JSON writer
+escapes ``##[`` inside its strings itself) and is inside the same block, because the
+runner keeps one command state for both streams. Standard library only: the CLI
+boundary imports this module before every command.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TextIO
+
+NEUTRAL_MARK = "##\u200b["
+"""What ``##[`` becomes: looks the same in the log, is no longer a command."""
+
+
+def in_github_actions(environ: Mapping[str, str]) -> bool:
+    return environ.get("GITHUB_ACTIONS") == "true"
+
+
+def neutralise(text: str) -> str:
+    """``text`` with every ``##[`` broken so the runner cannot read it as a command."""
+    return text.replace("##[", NEUTRAL_MARK) if "##[" in text else text
+
+
+def new_token() -> str:
+    """A stop-commands token nobody can guess (and that is no command's name)."""
+    return f"cekura-{secrets.token_hex(16)}"
+
+
+class FencedStream:
+    """A text stream whose lines are neutralised and kept inside a stop-commands block.
+
+    Writes are passed on line by line (an incomplete line waits for its end or a flush,
+    so ``##`` and ``[`` written separately are still caught). Thread-safe: the shim's
+    threads log to the same stream.
+    """
+
+    def __init__(self, inner: TextIO, *, token: Callable[[], str] = new_token) -> None:
+        self._inner = inner
+        self._new_token = token
+        self._lock = threading.RLock()
+        self._pending = ""
+        self._token: str | None = None
+
+    # -- the block ---------------------------------------------------------------------
+
+    @property
+    def token(self) -> str | None:
+        """The token of the open block, or None while no block is open."""
+        return self._token
+
+    def open_fence(self) -> None:
+        with self._lock:
+            if self._token is None:
+                self._token = self._new_token()
+                self._inner.write(f"::stop-commands::{self._token}\n")
+                self._inner.flush()
+
+    def close_fence(self) -> None:
+        with self._lock:
+            self._drain(final=True, everything=True)
+            if self._token is not None:
+                self._inner.write(f"::{self._token}::\n")
+                self._token = None
+            self._inner.flush()
+
+    @contextmanager
+    def commands(self) -> Iterator[TextIO]:
+        """Suspend the block; what is written to the yielded stream is read as commands.
+
+        Only cekura's own workflow commands belong there, already escaped. A new block
+        (new token) opens afterwards.
+        """
+        with self._lock:
+            was_open = self._token is not None
+            self.close_fence()
+            try:
+                yield self._inner
+                self._inner.flush()
+            finally:
+                if was_open:
+                    self.open_fence()
+
+    # -- the TextIO surface rich, logging and print use --------------------------------
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            self._pending += text
+            self._drain(final=False)
+        return len(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            self._drain(final=True)
+            self._inner.flush()
+
+    def _drain(self, *, final: bool, everything: bool = False) -> None:
+        """Pass on complete lines; with ``final`` all but a trailing ``#``/``##`` (whose
+        ``[`` may come in the next write); with ``everything`` the rest too."""
+        pending = self._pending
+        if not pending:
+            return
+        if everything:
+            cut = len(pending)
+        elif final:
+            cut = len(pending) - min(len(pending) - len(pending.rstrip("#")), 2)
+        else:
+            cut = pending.rfind("\n") + 1
+        if cut <= 0:
+            return
+        self._inner.write(neutralise(pending[:cut]))
+        self._pending = pending[cut:]
+
+    def writelines(self, lines: list[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def isatty(self) -> bool:
+        return self._inner.isatty()
+
+    def fileno(self) -> int:
+        return self._inner.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self._inner, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str | None:
+        return getattr(self._inner, "errors", None)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+
+@contextmanager
+def outside_fence(stream: TextIO) -> Iterator[TextIO]:
+    """The stream to print cekura's own workflow commands on (annotations, warnings)."""
+    if isinstance(stream, FencedStream):
+        with stream.commands() as inner:
+            yield inner
+    else:
+        yield stream
+
+
+@contextmanager
+def fenced_stderr(environ: Mapping[str, str]) -> Iterator[FencedStream | None]:
+    """Under GitHub Actions, run the block with ``sys.stderr`` inside the fence."""
+    if not in_github_actions(environ) or isinstance(sys.stderr, FencedStream):
+        yield None
+        return
+    original = sys.stderr
+    sys.stdout.flush()
+    fenced = FencedStream(original)
+    fenced.open_fence()
+    sys.stderr = fenced  # type: ignore[assignment]
+    try:
+        yield fenced
+    finally:
+        sys.stdout.flush()
+        fenced.close_fence()
+        sys.stderr = original
