@@ -21,8 +21,11 @@ def build_selection(
     exclude_tags: Sequence[str] | None,
     scenario_ids: Sequence[str] | None,
 ) -> Selection:
+    from cekura_cli.orchestration.guards import reject_empty_values
     from cekura_cli.orchestration.selection import Selection, parse_ids, split_csv
 
+    reject_empty_values(tags, flag="--tag")
+    reject_empty_values(scenario_ids, flag="--scenario")
     return Selection(
         tags=tuple(split_csv(tags or ())),
         match=match.value,  # type: ignore[arg-type]
