@@ -18,6 +18,7 @@ Rules the orchestrator relies on:
 
 from __future__ import annotations
 
+import functools
 import logging
 import ssl
 import time
@@ -50,9 +51,15 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 SCENARIOS_PATH = "/test_framework/v1/scenarios/"
 START_TEXT_RUN_PATH = "/test_framework/v1/scenarios/run_scenarios_text/"
 START_API_CHAT_RUN_PATH = "/test_framework/v1/scenarios/run_scenarios_api_chat/"
-RESULT_PATH = "/test_framework/v1/results/{id}/"
+# Reads go to v2 (the OAS marks the v1 GETs deprecated); on 404/405/410 a request is
+# repeated once on v1 and, if v1 answers, v1 is kept for the client's life
+# (cekura-api-more.md §1). 404 from both means the resource really does not exist.
+RESULT_PATH = "/test_framework/v2/results/{id}/"
+RUNS_BULK_PATH = "/test_framework/v2/runs/bulk/"
+RESULT_PATH_V1 = "/test_framework/v1/results/{id}/"
+RUNS_BULK_PATH_V1 = "/test_framework/v1/runs/bulk/"
+READ_FALLBACK_STATUSES = frozenset({404, 405, 410})
 END_CALLS_PATH = "/test_framework/v1/results/{id}/end_calls/"
-RUNS_BULK_PATH = "/test_framework/v1/runs/bulk/"
 AGENT_PATH = "/test_framework/v1/aiagents/{id}/"
 
 API_KEY_HEADER = "X-CEKURA-API-KEY"
@@ -101,6 +108,8 @@ class CekuraClient:
         self._clock = clock
         self.deadline: float | None = None
         """Monotonic time (of ``clock``) after which no retry is scheduled; settable."""
+        self.reads_v1 = False
+        """True once a v2 read was refused and its v1 twin answered: reads stay on v1."""
         self._http = httpx.Client(
             headers={
                 API_KEY_HEADER: api_key,
@@ -186,11 +195,15 @@ class CekuraClient:
 
     def get_result(self, result_id: int) -> Result:
         """The result with its runs (the detail view's id-keyed ``runs`` become a list)."""
-        return self._request(
-            "GET",
-            RESULT_PATH.format(id=int(result_id)),
-            parse=lambda response: parse_response(response, Result),
-            resource=f"result {result_id}",
+        return self._read_current(
+            lambda path: self._request(
+                "GET",
+                path.format(id=int(result_id)),
+                parse=lambda response: parse_response(response, Result),
+                resource=f"result {result_id}",
+            ),
+            RESULT_PATH,
+            RESULT_PATH_V1,
         )
 
     def get_runs(self, run_ids: Sequence[int], *, batch_size: int = 50) -> list[Run]:
@@ -205,7 +218,12 @@ class CekuraClient:
         for start in range(0, len(wanted), batch_size):
             batch = wanted[start : start + batch_size]
             params = {"run_ids": ",".join(str(run_id) for run_id in batch)}
-            for run in self._get_all(RUNS_BULK_PATH, params, Run, "runs"):
+            page = self._read_current(
+                functools.partial(self._get_all, params=params, model=Run, what="runs"),
+                RUNS_BULK_PATH,
+                RUNS_BULK_PATH_V1,
+            )
+            for run in page:
                 found[run.id] = run
         missing = [run_id for run_id in wanted if run_id not in found]
         if missing:
@@ -243,6 +261,21 @@ class CekuraClient:
             parse=lambda response: parse_response(response, Agent),
             resource=f"agent {agent_id}",
         )
+
+    def _read_current(self, read: Callable[[str], T], path: str, v1_path: str) -> T:
+        """``read(path)`` on the current route; once on ``v1_path`` if it is refused."""
+        if self.reads_v1:
+            return read(v1_path)
+        try:
+            return read(path)
+        except ServiceError as exc:
+            if exc.status_code not in READ_FALLBACK_STATUSES:
+                raise
+            logger.debug("GET %s answered %s; trying the v1 route", path, exc.status_code)
+            value = read(v1_path)  # 404 here too: really not found, and v2 stays the choice
+        self.reads_v1 = True
+        logger.debug("reading through the deprecated v1 routes from now on")
+        return value
 
     # -- pagination ------------------------------------------------------------------
 
@@ -395,6 +428,9 @@ class CekuraClient:
             elapsed_ms,
             attempt_number,
         )
+        if "deprecation" in response.headers:
+            deprecation = redact(response.headers["deprecation"])
+            logger.debug("%s %s is deprecated (Deprecation: %s)", method, path, deprecation)
         check_status(response, method=method, path=path, resource=resource, now_wall=time.time())
         return parse(response)
 
