@@ -52,6 +52,26 @@ def assert_usage_error(result, expected: str, *, json_stdout: bool = False) -> N
         (["scenarios", "list", "--tag", ""], KEY, "--tag got an empty value"),
         (["shim", "serve", "echo", "--secret-env", "NOT_SET_ANYWHERE"], {}, "is not set"),
         (["sandbox", "serve", "--secret-env", "NOT_SET_ANYWHERE"], {}, "is not set"),
+        # every flag value is checked before anything starts (PRODUCT.md §13)
+        (
+            ["run", "-t", "x", "--agent-id", "1", "--websocket-url", "http://a/ws"],
+            KEY,
+            "--websocket-url must be a ws:// or wss:// URL",
+        ),
+        (
+            ["run", "-t", "x", "--agent-id", "1", "--websocket-url", "ws://a:99999/"],
+            KEY,
+            "--websocket-url 'ws://a:99999/' is not a valid",
+        ),
+        (["run", "-t", "x", "--agent-id", "1", "--api-url", "ftp://x"], KEY, "--api-url"),
+        (["run", "-t", "x", "--agent-id", "1", "--dashboard-url", "x"], KEY, "--dashboard-url"),
+        (["run", "--local", "-t", "x", "--serve", "http://exa mple/x"], {}, "--serve"),
+        (
+            ["run", "-t", "x", "--agent-id", "1", "--serve", "echo", "--public-url", "wss://"],
+            KEY,
+            "--public-url 'wss://' is not a valid",
+        ),
+        (["wait", "1", "--api-url", "localhost:8000"], KEY, "--api-url must be"),
         (["run", "--agent-id", "1", "--no-wait", "--json", "-"], KEY, "--no-wait"),
         (
             ["run", "--agent-id", "1", "--serve", "echo", "--via", "websocket"],

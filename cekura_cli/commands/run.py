@@ -70,8 +70,18 @@ class RunArgs:
             raise UsageError("pass either --serve TARGET or --websocket-url, not both")
         if self.public_url and not self.serve:
             raise UsageError("--public-url goes with --serve TARGET")
-        if self.public_url and not self.public_url.startswith(("ws://", "wss://")):
-            raise UsageError("--public-url must be a ws:// or wss:// URL")
+        from cekura_cli.orchestration.guards import (
+            HTTP_SCHEMES,
+            WEBSOCKET_SCHEMES,
+            check_url,
+        )
+
+        check_url(self.public_url, flag="--public-url", schemes=WEBSOCKET_SCHEMES)
+        check_url(self.websocket_url, flag="--websocket-url", schemes=WEBSOCKET_SCHEMES)
+        check_url(self.settings.get("api_url"), flag="--api-url", schemes=HTTP_SCHEMES)
+        check_url(self.settings.get("dashboard_url"), flag="--dashboard-url", schemes=HTTP_SCHEMES)
+        if self.serve and self.serve.startswith(("http://", "https://")):
+            check_url(self.serve, flag="--serve", schemes=HTTP_SCHEMES)
         if self.transcripts is not None and not (self.serve or self.local):
             raise UsageError("--transcripts is for --serve or --local runs")
         from cekura_cli.local import check_turn_timeouts

@@ -26,6 +26,7 @@ def wait(
 ) -> ExitCode:
     """Attach to an existing result, wait for it, report, and exit like ``cekura run``."""
     from cekura_cli.commands.common import check_report_paths, open_client, settings_from_flags
+    from cekura_cli.orchestration.guards import HTTP_SCHEMES, check_url
     from cekura_cli.runner import (
         Links,
         ReportOptions,
@@ -37,6 +38,8 @@ def wait(
     from cekura_cli.ui import make_ui, sigterm_as_interrupt
 
     started_at = time.monotonic()
+    check_url(api_url, flag="--api-url", schemes=HTTP_SCHEMES)
+    check_url(dashboard_url, flag="--dashboard-url", schemes=HTTP_SCHEMES)
     check_report_paths(json_out, junit_xml)
     settings = settings_from_flags(
         api_key=api_key,

@@ -74,3 +74,26 @@ def secret_from_env(
             hint=f"export {name}, or drop {flag} to run without a secret",
         )
     return value
+
+
+WEBSOCKET_SCHEMES = ("ws", "wss")
+HTTP_SCHEMES = ("http", "https")
+
+
+def check_url(value: str | None, *, flag: str, schemes: Sequence[str]) -> None:
+    """``value`` parses as a URL with one of ``schemes``, a host and a valid port."""
+    if value is None:
+        return
+    from urllib.parse import urlsplit
+
+    wanted = " or ".join(f"{scheme}://" for scheme in schemes)
+    text = value.strip()
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in schemes:
+        raise UsageError(f"{flag} must be a {wanted} URL, got {text!r}")
+    try:
+        port = parts.port  # raises for a port that is not a number in 0..65535
+    except ValueError:
+        port = -1
+    if not parts.hostname or port == -1 or any(c.isspace() for c in parts.netloc):
+        raise UsageError(f"{flag} {text!r} is not a valid {wanted} URL (host or port)")

@@ -61,3 +61,29 @@ def test_the_error_never_shows_the_secret_value() -> None:
     with pytest.raises(UsageError) as caught:
         secret_from_env({"OTHER": "sk_test_value"}, "MY_SECRET")
     assert "sk_test_value" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "schemes", "message"),
+    [
+        ("http://agent/ws", ("ws", "wss"), "must be a ws:// or wss:// URL"),
+        ("wss://", ("ws", "wss"), "is not a valid"),
+        ("ws://host:70000/", ("ws", "wss"), "is not a valid"),
+        ("ws://ho st/", ("ws", "wss"), "is not a valid"),
+        ("localhost:8000", ("http", "https"), "must be a http:// or https:// URL"),
+    ],
+)
+def test_bad_urls_are_named_with_their_flag(value: str, schemes, message: str) -> None:
+    from cekura_cli.orchestration.guards import check_url
+
+    with pytest.raises(UsageError, match=message) as caught:
+        check_url(value, flag="--websocket-url", schemes=schemes)
+    assert caught.value.message.startswith("--websocket-url")
+
+
+def test_good_urls_pass() -> None:
+    from cekura_cli.orchestration.guards import check_url
+
+    check_url("wss://abc.trycloudflare.com/ws?x=1", flag="--public-url", schemes=("ws", "wss"))
+    check_url("http://127.0.0.1:8000", flag="--api-url", schemes=("http", "https"))
+    check_url(None, flag="--api-url", schemes=("http", "https"))
