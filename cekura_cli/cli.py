@@ -148,6 +148,8 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
     Under GitHub Actions everything printed, error lines included, is fenced against
     workflow-command injection (:mod:`cekura_cli.reporting.workflow_commands`).
     """
+    if os.environ.get("GITHUB_ACTIONS") != "true":  # keep `cekura --help` import-light
+        return _run_cli(argv)
     from cekura_cli.reporting.workflow_commands import fenced_stderr
 
     with fenced_stderr(os.environ):

@@ -170,7 +170,7 @@ def outside_fence(stream: TextIO) -> Iterator[TextIO]:
 @contextmanager
 def fenced_stderr(environ: Mapping[str, str]) -> Iterator[FencedStream | None]:
     """Under GitHub Actions, run the block with ``sys.stderr`` inside the fence."""
-    if not in_github_actions(environ) or isinstance(sys.stderr, FencedStream):
+    if not in_github_actions(environ) or sys.stderr is None or isinstance(sys.stderr, FencedStream):
         yield None
         return
     original = sys.stderr
