@@ -88,6 +88,7 @@ def write_error_document(
     import sys
 
     from cekura_cli.reporting._files import STDOUT, report_file
+    from cekura_cli.reporting.workflow_commands import inert_json
 
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if destination == STDOUT:
@@ -95,7 +96,7 @@ def write_error_document(
         encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("-", "")
         if encoding != "utf8":
             text = json.dumps(document, indent=2, ensure_ascii=True) + "\n"
-        out.write(text.replace("##[", "#\\u0023["))
+        out.write(inert_json(text))
         out.flush()
         return
     with report_file(destination, what="JSON report") as stream:

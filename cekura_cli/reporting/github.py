@@ -77,7 +77,8 @@ def annotation_lines(report: ResultReport) -> list[str]:
         if run.url:
             message = f"{message} ({clean(run.url)})"
         title = one_line(run.case_name, 200) or f"run {run.run_id}"
-        title, message = neutralise(title), neutralise(message)
+        title = neutralise(title, line_starts=False)
+        message = neutralise(message, line_starts=False)
         lines.append(f"::error title={escape_property(title)}::{escape_data(message)}")
     rest = len(failing) - MAX_ANNOTATIONS
     if rest > 0:
@@ -85,7 +86,7 @@ def annotation_lines(report: ResultReport) -> list[str]:
             f"{rest} more failing run{'s' if rest != 1 else ''} not annotated "
             f"({len(failing)} in all): {clean(report.result_url)}"
         )
-        lines.append(f"::notice::{escape_data(neutralise(message))}")
+        lines.append(f"::notice::{escape_data(neutralise(message, line_starts=False))}")
     return lines
 
 
@@ -297,7 +298,7 @@ def _existing_bytes(path: str) -> int:
 
 
 def _warn(stream: TextIO, message: str) -> None:
-    stream.write(f"::warning::{escape_data(neutralise(message))}\n")
+    stream.write(f"::warning::{escape_data(neutralise(message, line_starts=False))}\n")
     stream.flush()
 
 

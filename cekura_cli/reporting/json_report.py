@@ -138,9 +138,9 @@ def write_json(
         # can never fail on an emoji in a scenario name.
         encoding = (getattr(stdout, "encoding", None) or "utf-8").lower().replace("-", "")
         text = render_json(document, ensure_ascii=encoding != "utf8")
-        # stdout may land in a CI log, where "##[" starts a workflow command; "#\u0023["
-        # is the same JSON string and no command ("##[" only occurs inside strings).
-        stdout.write(text.replace("##[", "#\\u0023["))
+        from cekura_cli.reporting.workflow_commands import inert_json
+
+        stdout.write(inert_json(text))  # stdout may land in a CI log
         stdout.flush()
         return
     with report_file(destination, what="JSON report") as stream:

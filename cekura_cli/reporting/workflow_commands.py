@@ -11,18 +11,20 @@ after it. PRODUCT.md §13, under ``GITHUB_ACTIONS=true``:
   hostile text cannot end because it cannot know the token;
 - cekura's own annotations are printed outside it (:func:`outside_fence`), each
   suspending the block and opening a new one with a new token;
-- ``##[`` is neutralised everywhere besides (a zero-width space after ``##``), so
-  even output that somehow escapes the block (a thread writing late) is inert.
+- besides, ``##[`` and a line-initial ``::`` are neutralised everywhere (a zero-width
+  space), so even output read without the block (stdout on its own, a thread writing
+  late) is inert.
 
 :class:`FencedStream` wraps ``sys.stderr`` for the whole command (see
-:func:`fenced_stderr`); stdout stays byte-exact for ``--json -`` (the JSON writer
-escapes ``##[`` inside its strings itself) and is inside the same block, because the
-runner keeps one command state for both streams. Standard library only: the CLI
-boundary imports this module before every command.
+:func:`fenced_stderr`), and ``sys.stdout`` without a block of its own: the runner keeps
+one command state for both streams. ``--json -`` stays byte-exact: the JSON writers
+escape ``##[`` inside strings themselves (:func:`inert_json`) and no JSON line starts
+with ``::``. Standard library only; the CLI boundary imports it under Actions only.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 import sys
 import threading
@@ -38,9 +40,29 @@ def in_github_actions(environ: Mapping[str, str]) -> bool:
     return environ.get("GITHUB_ACTIONS") == "true"
 
 
-def neutralise(text: str) -> str:
-    """``text`` with every ``##[`` broken so the runner cannot read it as a command."""
-    return text.replace("##[", NEUTRAL_MARK) if "##[" in text else text
+_COMMAND_START = re.compile(r"(?m)(^|\r)([^\S\r\n]*)::")
+"""``::`` after a line's leading whitespace; the runner reads lines as .NET's ReadLine
+does, so a lone ``\r`` starts a line too."""
+
+
+def neutralise(text: str, *, line_starts: bool = True) -> str:
+    """``text`` with every ``##[`` and every line-initial ``::`` broken (a zero-width
+    space, which .NET's ``TrimStart`` keeps), so the runner reads no command in it.
+
+    ``line_starts=False`` for text that goes inside one of cekura's own commands (an
+    annotation's message or title): it starts no line, only ``##[`` matters there.
+    """
+    if "##[" in text:
+        text = text.replace("##[", NEUTRAL_MARK)
+    if line_starts and "::" in text:
+        text = _COMMAND_START.sub("\\1\\2\u200b::", text)
+    return text
+
+
+def inert_json(text: str) -> str:
+    """JSON text for stdout: ``##[`` (which cekura's JSON holds only inside strings) as
+    ``#\\u0023[``, the same value to a JSON reader and no command to the runner."""
+    return text.replace("##[", "#\\u0023[")
 
 
 def new_token() -> str:
@@ -116,15 +138,20 @@ class FencedStream:
             self._inner.flush()
 
     def _drain(self, *, final: bool, everything: bool = False) -> None:
-        """Pass on complete lines; with ``final`` all but a trailing ``#``/``##`` (whose
-        ``[`` may come in the next write); with ``everything`` the rest too."""
+        """Pass on complete lines; with ``final`` also a partial line, but for what could
+        still become a command with the next write (a trailing ``##``, a line holding
+        only spaces and colons so far); with ``everything`` the rest too."""
         pending = self._pending
         if not pending:
             return
         if everything:
             cut = len(pending)
         elif final:
-            cut = len(pending) - min(len(pending) - len(pending.rstrip("#")), 2)
+            line_start = max(pending.rfind("\n"), pending.rfind("\r")) + 1
+            if not pending[line_start:].strip(" \t:#"):
+                cut = line_start  # a line begun with only spaces, ":" or "#" so far: wait
+            else:  # a trailing "#"/"##" waits for what follows it
+                cut = len(pending) - min(len(pending) - len(pending.rstrip("#")), 2)
         else:
             cut = pending.rfind("\n") + 1
         if cut <= 0:
@@ -173,14 +200,22 @@ def fenced_stderr(environ: Mapping[str, str]) -> Iterator[FencedStream | None]:
     if not in_github_actions(environ) or sys.stderr is None or isinstance(sys.stderr, FencedStream):
         yield None
         return
-    original = sys.stderr
+    original, original_stdout = sys.stderr, sys.stdout
     sys.stdout.flush()
     fenced = FencedStream(original)
     fenced.open_fence()
     sys.stderr = fenced  # type: ignore[assignment]
+    # stdout is in the same block, and neutralised as well: a reader that takes stdout
+    # on its own (the runner reads the two pipes separately) still finds no command.
+    # cekura's JSON passes unchanged: no line starts with "::" and "##[" is escaped.
+    neutral_stdout = FencedStream(original_stdout) if original_stdout is not None else None
+    if neutral_stdout is not None:
+        sys.stdout = neutral_stdout  # type: ignore[assignment]
     try:
         yield fenced
     finally:
-        sys.stdout.flush()
+        if neutral_stdout is not None:
+            neutral_stdout.close_fence()  # no block was opened: this only drains
+            sys.stdout = original_stdout
         fenced.close_fence()
         sys.stderr = original

@@ -6,13 +6,11 @@ carry the project id."""
 from __future__ import annotations
 
 import json
-import os
-import stat
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from e2e_helpers import cli_environment, run_cli
+from e2e_helpers import cli_environment, dev_files_are_intact, run_cli
 
 from cekura_cli.exit_codes import ExitCode
 
@@ -112,6 +110,7 @@ def test_the_result_id_is_an_output_before_the_wait_ends(sandbox, tmp_path: Path
 
 
 def test_special_files_are_written_in_place(sandbox, tmp_path: Path) -> None:
+    assert dev_files_are_intact(), "/dev/null or /dev/stdout was broken before the test"
     handle = sandbox()
     result = run_cli(
         ["run", "-t", "critical", "--junit-xml", "/dev/null", "--json", "/dev/stdout"],
@@ -120,7 +119,7 @@ def test_special_files_are_written_in_place(sandbox, tmp_path: Path) -> None:
     )
     assert result.returncode == ExitCode.OK, result.stderr
     assert json.loads(result.stdout)["verdict"] == "passed"
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # as root, it used to be replaced
+    assert dev_files_are_intact()  # as root, both used to be replaced (and are repaired)
 
 
 def test_wait_links_carry_the_project_id(sandbox, tmp_path: Path) -> None:

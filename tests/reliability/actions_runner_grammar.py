@@ -48,6 +48,12 @@ def parse_line(line: str) -> Command | None:
     return None
 
 
+def every_command(output: str) -> list[Command]:
+    """Every line that parses as a command, ignoring stop-commands: what a reader that
+    does not honour the block (or reads stdout apart from stderr) would act on."""
+    return [c for c in map(parse_line, re.split(r"\r\n|\n|\r", output)) if c is not None]
+
+
 def runner_commands(output: str) -> list[Command]:
     """Every command the runner would act on, in order (stop and resume included)."""
     acted: list[Command] = []

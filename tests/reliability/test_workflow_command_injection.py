@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from actions_runner_grammar import runner_commands
+from actions_runner_grammar import every_command, runner_commands
 
 HOSTILE_REPLY = (  # short lines first: failure reasons quote the start of the reply
     "::add-mask::m\\n"
@@ -123,6 +123,8 @@ def test_only_cekuras_own_commands_reach_the_runner(hostile_run) -> None:
     assert stops == resumes  # every block closed, in order
     assert len(set(stops)) == len(stops)  # a fresh token each time
     assert names[0] == "stop-commands"  # the block opens before anything else is printed
+    # even a reader that ignores the block finds only cekura's own commands
+    assert every_command(done.stderr) == acted
 
 
 def test_stdout_json_is_inert_even_without_the_block(tmp_path: Path) -> None:
@@ -142,7 +144,7 @@ def test_stdout_json_is_inert_even_without_the_block(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     document = json.loads(done.stdout)
     assert any("##[" in (run["reason"] or "") for run in document["runs"])  # same values
-    assert runner_commands(done.stdout) == []
+    assert every_command(done.stdout) == []  # read on its own, without the block
 
 
 def _unescape(value: str) -> str:

@@ -26,9 +26,13 @@ def _tokens() -> object:
     return lambda: f"tok{next(counter)}"
 
 
-def test_neutralise_breaks_every_old_style_command() -> None:
+def test_neutralise_breaks_every_command_form() -> None:
     assert "##[" not in neutralise("a ##[error]x ##[stop-commands]y")
-    assert neutralise("plain # text [1]") == "plain # text [1]"
+    assert neutralise("plain # text [1] a::b") == "plain # text [1] a::b"
+    text = "::error::x\n   ::add-mask::y\nok ::x::\r\t::notice::z"
+    assert neutralise(text) == (
+        "\u200b::error::x\n   \u200b::add-mask::y\nok ::x::\r\t\u200b::notice::z"
+    )
 
 
 def test_the_fence_wraps_output_and_commands_go_outside_it() -> None:
@@ -42,7 +46,7 @@ def test_the_fence_wraps_output_and_commands_go_outside_it() -> None:
     fenced.close_fence()
     assert inner.getvalue().splitlines() == [
         "::stop-commands::tok1",
-        "::error::from an agent",
+        "\u200b::error::from an agent",
         "##\u200b[error]x",
         "::tok1::",
         "::error title=t::ours",
@@ -60,6 +64,15 @@ def test_a_command_split_across_writes_is_still_neutralised() -> None:
         fenced.flush()
     assert "##[" not in inner.getvalue()
     assert inner.getvalue() == "text ##\u200b[stop-commands]x\n"
+
+
+def test_colons_split_across_flushes_are_still_neutralised() -> None:
+    inner = io.StringIO()
+    fenced = FencedStream(inner)
+    for piece in ("  :", ":error::x\n"):
+        fenced.write(piece)
+        fenced.flush()
+    assert inner.getvalue() == "  \u200b::error::x\n"
 
 
 def test_a_partial_line_waits_for_its_end_or_a_flush() -> None:
