@@ -138,3 +138,13 @@ def test_wait_on_an_unknown_result_gives_a_not_found_document(sandbox, tmp_path:
     handle = sandbox()
     result = run_cli(["wait", "4242", "--json", "-"], cli_environment(handle.url), tmp_path)
     _error_document(result, ExitCode.SERVICE, "not_found")
+
+
+def test_scenarios_list_names_an_unknown_agent(sandbox, tmp_path: Path) -> None:
+    handle = sandbox()
+    result = run_cli(
+        ["scenarios", "list", "--agent-id", "99", "--json", "-"],
+        cli_environment(handle.url),
+        tmp_path,
+    )
+    assert "agent 99 not found" in _error_document(result, 2, "usage")["error"]["message"]
