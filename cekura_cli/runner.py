@@ -322,6 +322,7 @@ def wait_and_report(
         except ServiceError as exc:
             from cekura_cli.failure_reports import report_service_failure
 
+            exc.hint = exc.hint or f"read it again later with 'cekura wait {result_id}'"
             raise report_service_failure(
                 exc,
                 result,
