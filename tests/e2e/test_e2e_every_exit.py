@@ -148,3 +148,17 @@ def test_scenarios_list_names_an_unknown_agent(sandbox, tmp_path: Path) -> None:
         tmp_path,
     )
     assert "agent 99 not found" in _error_document(result, 2, "usage")["error"]["message"]
+
+
+def test_a_failure_reading_the_run_details_still_reports_the_result(
+    sandbox, tmp_path: Path
+) -> None:
+    handle = sandbox(faults=["GET runs_bulk:401"])
+    result = run_cli(
+        ["run", "-t", "critical", "--json", "-"], cli_environment(handle.url), tmp_path
+    )
+    assert result.returncode == ExitCode.SERVICE, result.stderr
+    report = json.loads(result.stdout)
+    assert report["exit_code"] == 3 and report["status"] == "completed"
+    assert report["counts"]["total"] >= 1  # judged from the result's own summaries
+    assert "rejected" in result.stderr  # the error itself is still the message
