@@ -63,6 +63,9 @@ def check_report_path(value: str | Path | None, *, flag: str) -> None:
         raise UsageError(f"{flag} got an empty path")
     if path.is_dir():
         raise UsageError(f"cannot write {where}: it is a folder")
+    if path.is_symlink() and not path.exists():  # dangling: the target will be created
+        check_report_path(os.path.realpath(path), flag=flag)
+        return
     if writes_in_place(path):
         if not os.access(path, os.W_OK):
             raise UsageError(f"cannot write {where}: permission denied")

@@ -165,6 +165,18 @@ def test_check_rejects_a_folder_and_a_path_under_a_file(tmp_path: Path) -> None:
         check_report_path(blocker / "r.json", flag="--json")
 
 
+def test_a_dangling_symlink_is_checked_and_written_through(tmp_path: Path, report) -> None:
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "target.json")
+    check_report_path(link, flag="--json")
+    write_json(report, link)
+    assert link.is_symlink() and json.loads((tmp_path / "target.json").read_text())
+    (tmp_path / "bad.json").symlink_to(tmp_path / "file" / "x.json")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(UsageError, match="is not a folder"):
+        check_report_path(tmp_path / "bad.json", flag="--json")
+
+
 def test_check_rejects_an_empty_path() -> None:
     with pytest.raises(UsageError, match="--json got an empty path"):
         check_report_path("", flag="--json")
