@@ -69,9 +69,12 @@ def open_client(settings: Settings) -> CekuraClient:
     return CekuraClient(base_url=settings.api_url, api_key=require_api_key(settings))
 
 
-def check_report_paths(json_path: str | None, junit_path: Path | None) -> None:
+def check_report_paths(
+    json_path: str | None, junit_path: Path | None, *, transcripts: Path | None = None
+) -> None:
     """Fail before starting anything when a report could not be written afterwards."""
-    from cekura_cli.reporting._files import check_report_path
+    from cekura_cli.reporting._files import check_report_folder, check_report_path
 
     check_report_path(json_path, flag="--json")
     check_report_path(junit_path, flag="--junit-xml")
+    check_report_folder(transcripts, flag="--transcripts")

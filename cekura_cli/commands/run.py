@@ -213,7 +213,7 @@ def run(
         max_runs=max_runs,
     )
     args.check()
-    check_report_paths(json_out, junit_xml)
+    check_report_paths(json_out, junit_xml, transcripts=transcripts)
     with sigterm_as_interrupt():
         return execute(args, ui=make_ui())
 

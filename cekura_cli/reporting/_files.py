@@ -72,7 +72,11 @@ def check_report_path(value: str | Path | None, *, flag: str) -> None:
         return
     # A new or regular file is written through a temporary file in its folder, so
     # what must be writable is that folder (or the nearest one that exists).
-    folder = path.parent
+    _probe_folder(path.parent, where)
+
+
+def _probe_folder(folder: Path, where: str) -> None:
+    """``folder``, or the nearest existing folder above it, accepts a new file."""
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     if not folder.is_dir():
@@ -83,6 +87,18 @@ def check_report_path(value: str | Path | None, *, flag: str) -> None:
     except OSError as exc:
         raise UsageError(f"cannot write {where}: {exc.strerror or exc}") from exc
     _remove_quietly(probe)
+
+
+def check_report_folder(value: str | Path | None, *, flag: str) -> None:
+    """Fail now when files could not be written into the folder ``value`` later
+    (``--transcripts DIR``): it is a folder, or can be created, and is writable."""
+    if value is None:
+        return
+    path = Path(value)
+    where = f"{flag} {str(path)!r}"
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"cannot write into {where}: it is not a folder")
+    _probe_folder(path, where)
 
 
 @contextmanager

@@ -14,7 +14,12 @@ from pathlib import Path
 import pytest
 
 from cekura_cli.errors import UsageError
-from cekura_cli.reporting._files import check_report_path, report_file, writes_in_place
+from cekura_cli.reporting._files import (
+    check_report_folder,
+    check_report_path,
+    report_file,
+    writes_in_place,
+)
 from cekura_cli.reporting.json_report import write_json
 from cekura_cli.reporting.junit import write_junit
 from cekura_cli.reporting.model import Outcome
@@ -198,3 +203,13 @@ def test_check_rejects_a_read_only_filesystem_even_for_root() -> None:
     # /proc refuses new files whoever asks; permission bits alone would say yes to root.
     with pytest.raises(UsageError, match="--junit-xml '/proc/cekura.xml'"):
         check_report_path("/proc/cekura.xml", flag="--junit-xml")
+
+
+def test_the_transcripts_folder_is_checked_too(tmp_path: Path) -> None:
+    check_report_folder(tmp_path / "new" / "transcripts", flag="--transcripts")
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "file").write_text("")
+    with pytest.raises(UsageError, match="--transcripts .*it is not a folder"):
+        check_report_folder(tmp_path / "file", flag="--transcripts")
+    with pytest.raises(UsageError, match="--transcripts .*is not a folder"):
+        check_report_folder(tmp_path / "file" / "sub", flag="--transcripts")
