@@ -34,6 +34,13 @@ from cekura_cli import __version__
 from cekura_cli.api.errors import check_status, translate_transport_error
 from cekura_cli.api.models import Agent, Result, Run, Scenario
 from cekura_cli.api.parsing import parse_page, parse_response, resolve_next
+from cekura_cli.api.read_routes import (
+    RESULT_PATH,
+    RESULT_PATH_V1,
+    RUNS_BULK_PATH,
+    RUNS_BULK_PATH_V1,
+    ReadRoutes,
+)
 from cekura_cli.api.retry import RetryPolicy, RetrySchedule, TransientFailure, build_retrying
 from cekura_cli.errors import MalformedResponse, RetriesExhausted, ServiceError, UsageError
 from cekura_cli.redact import redact, register_secret
@@ -51,14 +58,6 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 SCENARIOS_PATH = "/test_framework/v1/scenarios/"
 START_TEXT_RUN_PATH = "/test_framework/v1/scenarios/run_scenarios_text/"
 START_API_CHAT_RUN_PATH = "/test_framework/v1/scenarios/run_scenarios_api_chat/"
-# Reads go to v2 (the OAS marks the v1 GETs deprecated); on 404/405/410 a request is
-# repeated once on v1 and, if v1 answers, v1 is kept for the client's life
-# (cekura-api-more.md §1). 404 from both means the resource really does not exist.
-RESULT_PATH = "/test_framework/v2/results/{id}/"
-RUNS_BULK_PATH = "/test_framework/v2/runs/bulk/"
-RESULT_PATH_V1 = "/test_framework/v1/results/{id}/"
-RUNS_BULK_PATH_V1 = "/test_framework/v1/runs/bulk/"
-READ_FALLBACK_STATUSES = frozenset({404, 405, 410})
 END_CALLS_PATH = "/test_framework/v1/results/{id}/end_calls/"
 AGENT_PATH = "/test_framework/v1/aiagents/{id}/"
 
@@ -108,8 +107,7 @@ class CekuraClient:
         self._clock = clock
         self.deadline: float | None = None
         """Monotonic time (of ``clock``) after which no retry is scheduled; settable."""
-        self.reads_v1 = False
-        """True once a v2 read was refused and its v1 twin answered: reads stay on v1."""
+        self._routes = ReadRoutes()  # v2 reads, one fallback to v1 (api/read_routes.py)
         self._http = httpx.Client(
             headers={
                 API_KEY_HEADER: api_key,
@@ -195,7 +193,7 @@ class CekuraClient:
 
     def get_result(self, result_id: int) -> Result:
         """The result with its runs (the detail view's id-keyed ``runs`` become a list)."""
-        return self._read_current(
+        return self._routes.read(
             lambda path: self._request(
                 "GET",
                 path.format(id=int(result_id)),
@@ -218,7 +216,7 @@ class CekuraClient:
         for start in range(0, len(wanted), batch_size):
             batch = wanted[start : start + batch_size]
             params = {"run_ids": ",".join(str(run_id) for run_id in batch)}
-            page = self._read_current(
+            page = self._routes.read(
                 functools.partial(self._get_all, params=params, model=Run, what="runs"),
                 RUNS_BULK_PATH,
                 RUNS_BULK_PATH_V1,
@@ -262,20 +260,10 @@ class CekuraClient:
             resource=f"agent {agent_id}",
         )
 
-    def _read_current(self, read: Callable[[str], T], path: str, v1_path: str) -> T:
-        """``read(path)`` on the current route; once on ``v1_path`` if it is refused."""
-        if self.reads_v1:
-            return read(v1_path)
-        try:
-            return read(path)
-        except ServiceError as exc:
-            if exc.status_code not in READ_FALLBACK_STATUSES:
-                raise
-            logger.debug("GET %s answered %s; trying the v1 route", path, exc.status_code)
-            value = read(v1_path)  # 404 here too: really not found, and v2 stays the choice
-        self.reads_v1 = True
-        logger.debug("reading through the deprecated v1 routes from now on")
-        return value
+    @property
+    def reads_v1(self) -> bool:
+        """True once a v2 read was refused and its v1 twin answered: reads stay on v1."""
+        return self._routes.reads_v1
 
     # -- pagination ------------------------------------------------------------------
 
