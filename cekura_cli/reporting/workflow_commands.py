@@ -87,6 +87,7 @@ class FencedStream:
         self._lock = threading.RLock()
         self._pending = ""
         self._token: str | None = None
+        self._mid_line = False  # the last text passed on did not end its line
 
     # -- the block ---------------------------------------------------------------------
 
@@ -105,6 +106,9 @@ class FencedStream:
     def close_fence(self) -> None:
         with self._lock:
             self._drain(final=True, everything=True)
+            if self._mid_line:  # the resume must start its own line to be read
+                self._inner.write("\n")
+                self._mid_line = False
             if self._token is not None:
                 self._inner.write(f"::{self._token}::\n")
                 self._token = None
@@ -159,7 +163,9 @@ class FencedStream:
             cut = pending.rfind("\n") + 1
         if cut <= 0:
             return
-        self._inner.write(neutralise(pending[:cut]))
+        chunk = pending[:cut]
+        self._inner.write(neutralise(chunk))
+        self._mid_line = not chunk.endswith(("\n", "\r"))
         self._pending = pending[cut:]
 
     def writelines(self, lines: list[str]) -> None:

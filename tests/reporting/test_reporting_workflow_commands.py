@@ -75,6 +75,25 @@ def test_colons_split_across_flushes_are_still_neutralised() -> None:
     assert inner.getvalue() == "  \u200b::error::x\n"
 
 
+def test_the_block_closes_on_a_line_of_its_own_after_a_partial_line() -> None:
+    inner = io.StringIO()
+    fenced = FencedStream(inner, token=_tokens())  # type: ignore[arg-type]
+    fenced.open_fence()
+    fenced.write("progress without a newline")
+    fenced.flush()
+    with outside_fence(fenced) as commands:  # type: ignore[arg-type]
+        commands.write("::error::ours\n")
+    fenced.close_fence()
+    assert inner.getvalue().splitlines() == [
+        "::stop-commands::tok1",
+        "progress without a newline",
+        "::tok1::",
+        "::error::ours",
+        "::stop-commands::tok2",
+        "::tok2::",
+    ]
+
+
 def test_a_partial_line_waits_for_its_end_or_a_flush() -> None:
     inner = io.StringIO()
     fenced = FencedStream(inner)
