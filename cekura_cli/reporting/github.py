@@ -259,21 +259,22 @@ def write_github(report: ResultReport, *, environ: Mapping[str, str], stream: Te
     if not in_github_actions(environ):
         return
     stream.flush()
-    with outside_fence(stream) as commands:
-        summary_path = environ.get("GITHUB_STEP_SUMMARY")
-        if summary_path:
-            budget = SUMMARY_LIMIT_BYTES - _existing_bytes(summary_path)
-            if budget > _SUMMARY_RESERVE_BYTES:
-                text = step_summary(report, limit_bytes=budget)
-                _append(summary_path, text, what="step summary", stream=commands)
-            else:
-                _warn(commands, "cekura: the step summary is full; not adding to it")
-        for line in annotation_lines(report):
-            commands.write(line + "\n")
-        output_path = environ.get("GITHUB_OUTPUT")
-        if output_path:
-            outputs = output_lines(step_outputs(report))
-            _append(output_path, outputs, what="step outputs", stream=commands)
+    summary_path = environ.get("GITHUB_STEP_SUMMARY")
+    if summary_path:
+        budget = SUMMARY_LIMIT_BYTES - _existing_bytes(summary_path)
+        if budget > _SUMMARY_RESERVE_BYTES:
+            text = step_summary(report, limit_bytes=budget)
+            _append(summary_path, text, what="step summary", stream=stream)
+        else:
+            _warn(stream, "cekura: the step summary is full; not adding to it")
+    lines = annotation_lines(report)
+    if lines:
+        with outside_fence(stream) as commands:
+            commands.write("".join(line + "\n" for line in lines))
+    output_path = environ.get("GITHUB_OUTPUT")
+    if output_path:
+        _append(output_path, output_lines(step_outputs(report)), what="step outputs", stream=stream)
+    stream.flush()
 
 
 def write_result_started(
@@ -285,8 +286,7 @@ def write_result_started(
     if not output_path:
         return
     outputs = output_lines({"result_id": str(result_id), "result_url": clean(result_url)})
-    with outside_fence(stream) as commands:
-        _append(output_path, outputs, what="step outputs", stream=commands)
+    _append(output_path, outputs, what="step outputs", stream=stream)
 
 
 def _existing_bytes(path: str) -> int:
@@ -298,8 +298,9 @@ def _existing_bytes(path: str) -> int:
 
 
 def _warn(stream: TextIO, message: str) -> None:
-    stream.write(f"::warning::{escape_data(neutralise(message, line_starts=False))}\n")
-    stream.flush()
+    """A ``::warning`` of cekura's own: printed outside the stop-commands block."""
+    with outside_fence(stream) as commands:
+        commands.write(f"::warning::{escape_data(neutralise(message, line_starts=False))}\n")
 
 
 def _append(path: str, text: str, *, what: str, stream: TextIO) -> None:
