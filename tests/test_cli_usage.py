@@ -72,6 +72,7 @@ def assert_usage_error(result, expected: str, *, json_stdout: bool = False) -> N
             "--public-url 'wss://' is not a valid",
         ),
         (["wait", "1", "--api-url", "localhost:8000"], KEY, "--api-url must be"),
+        (["wait", "1", "--json", "r.xml", "--junit-xml", "./r.xml"], KEY, "name the same file"),
         (["run", "--agent-id", "1", "--no-wait", "--json", "-"], KEY, "--no-wait"),
         (
             ["run", "--agent-id", "1", "--serve", "echo", "--via", "websocket"],

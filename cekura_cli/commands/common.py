@@ -78,3 +78,7 @@ def check_report_paths(
     check_report_path(json_path, flag="--json")
     check_report_path(junit_path, flag="--junit-xml")
     check_report_folder(transcripts, flag="--transcripts")
+    if json_path and junit_path and json_path != "-":
+        same = Path(json_path).resolve() == Path(junit_path).resolve()
+        if same and not str(junit_path).startswith("/dev/"):
+            raise UsageError(f"--json and --junit-xml name the same file {json_path!r}")
