@@ -72,7 +72,6 @@ def assert_usage_error(result, expected: str, *, json_stdout: bool = False) -> N
             "--public-url 'wss://' is not a valid",
         ),
         (["wait", "1", "--api-url", "localhost:8000"], KEY, "--api-url must be"),
-        (["wait", "1", "--json", "r.xml", "--junit-xml", "./r.xml"], KEY, "name the same file"),
         (["run", "--agent-id", "1", "--no-wait", "--json", "-"], KEY, "--no-wait"),
         (
             ["run", "--agent-id", "1", "--serve", "echo", "--via", "websocket"],
@@ -126,3 +125,9 @@ def test_version(cekura) -> None:
     result = cekura(["--version"])
     assert result.returncode == 0
     assert result.stdout.startswith("cekura ")
+
+
+def test_json_and_junit_on_one_file_is_refused(cekura, tmp_path: Path) -> None:
+    args = ["wait", "1", "--json", "r.xml", "--junit-xml", "./r.xml"]
+    assert_usage_error(cekura(args, env=KEY, cwd=tmp_path), "name the same file")
+    assert json.loads((tmp_path / "r.xml").read_text())["exit_code"] == 2  # the --json document

@@ -162,3 +162,15 @@ def test_a_failure_reading_the_run_details_still_reports_the_result(
     assert report["exit_code"] == 3 and report["status"] == "completed"
     assert report["counts"]["total"] >= 1  # judged from the result's own summaries
     assert "rejected" in result.stderr  # the error itself is still the message
+
+
+def test_api_chat_runs_publish_the_result_id_at_the_start_too(tmp_path: Path) -> None:
+    outputs = tmp_path / "outputs.txt"
+    env = cli_environment("http://127.0.0.1:9", GITHUB_ACTIONS="true", GITHUB_OUTPUT=str(outputs))
+    for name in ("CEKURA_API_KEY", "CEKURA_API_URL", "CEKURA_AGENT_ID"):
+        env.pop(name)
+    result = run_cli(["run", "--local", "--via", "api-chat", "-t", "smoke-test"], env, tmp_path)
+    assert result.returncode == ExitCode.OK, result.stderr
+    lines = outputs.read_text().splitlines()
+    assert lines[0] == "result_id=1" and lines[1].startswith("result_url=")
+    assert "verdict=passed" in lines[2:]  # and the full outputs at the end
