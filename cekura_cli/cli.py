@@ -86,12 +86,19 @@ def _enable_debug_logging() -> None:
 
 
 def _interrupt_as_error(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Let an interrupt reach the boundary as :class:`Interrupted`, not as click's Abort."""
+    """Let an interrupt reach the boundary as :class:`Interrupted`, not as click's Abort.
+
+    A command with a ``--json`` destination (``json_out``) that ends with an error gets
+    the error document there (:mod:`cekura_cli.reporting.error_document`).
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from cekura_cli.reporting.error_document import document_on_error
+
         try:
-            return func(*args, **kwargs)
+            with document_on_error(kwargs.get("json_out")):
+                return func(*args, **kwargs)
         except KeyboardInterrupt:
             raise Interrupted("interrupted") from None
 
@@ -142,7 +149,20 @@ def _fail(message: str) -> None:
 
 
 def run_cli(argv: Sequence[str] | None = None) -> int:
-    """Run the app on ``argv`` and return the exit code; never raises (but SystemExit)."""
+    """Run the app on ``argv`` and return the exit code; never raises (but SystemExit).
+
+    Under GitHub Actions everything printed, error lines included, is fenced against
+    workflow-command injection (:mod:`cekura_cli.reporting.workflow_commands`).
+    """
+    if os.environ.get("GITHUB_ACTIONS") != "true":  # keep `cekura --help` import-light
+        return _run_cli(argv)
+    from cekura_cli.reporting.workflow_commands import fenced_stderr
+
+    with fenced_stderr(os.environ):
+        return _run_cli(argv)
+
+
+def _run_cli(argv: Sequence[str] | None = None) -> int:
     click_exception, abort = _click_exception_types()
     args = list(sys.argv[1:] if argv is None else argv)
     try:

@@ -37,18 +37,13 @@ def render_scenarios(scenarios: Sequence[Scenario], console: Console, *, title: 
 
 def write_plan_json(document: dict[str, Any] | list[Any], destination: str, stdout: TextIO) -> None:
     """Write ``document`` to ``destination`` (a path, or ``-`` for stdout only)."""
-    import os
-    import tempfile
-    from pathlib import Path
+    from cekura_cli.reporting._files import report_file
+    from cekura_cli.reporting.workflow_commands import inert_json
 
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if destination == "-":
-        stdout.write(text)
+        stdout.write(inert_json(text))
         stdout.flush()
         return
-    path = Path(destination)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    with report_file(destination, what="JSON document") as stream:
+        stream.write(text)

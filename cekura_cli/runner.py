@@ -171,16 +171,38 @@ def describe_selection(selection: Selection) -> str:
     return "; ".join(parts) or "all scenarios of the agent"
 
 
-def read_project_id(client: CekuraClient, agent_id: int | None) -> int | None:
-    """The agent's project id for dashboard links; a wrong key still fails fast."""
+def read_project_id(
+    client: CekuraClient, agent_id: int | None, *, required: bool = True
+) -> int | None:
+    """The agent's project id for dashboard links; a wrong key still fails fast.
+
+    ``required``: an agent the service does not know is a usage error (exit 2, §13),
+    before anything is resolved or started, not an empty selection.
+    """
     if agent_id is None:
         return None
     try:
         return client.get_agent(agent_id).project
     except AuthError:
         raise
+    except NotFoundError as exc:
+        if required:
+            raise UsageError(
+                f"agent {agent_id} not found",
+                hint="check --agent-id / CEKURA_AGENT_ID and that the API key is for its project",
+            ) from exc
+        return None
     except ServiceError:
         return None  # links degrade to /results/{id}; the run itself does not need it
+
+
+def announce_result(result_id: int, url: str, *, ui: Ui) -> None:
+    """The result exists: tell GitHub at once (``result_id`` step output, §13)."""
+    import sys
+
+    from cekura_cli.reporting.github import write_result_started
+
+    write_result_started(result_id, url, environ=ui.environ, stream=sys.stderr)
 
 
 def wait_and_report(
@@ -203,9 +225,16 @@ def wait_and_report(
     clock = clock or Clock()
     deadline = started_at + options.timeout_s
     result: Result | None = None
+    last_read: list[Result] = []  # the last poll, for a report if the service fails us
+    service_failure: ServiceError | None = None
     timed_out = interrupted = False
     display = None
     url = links.dashboard_url
+
+    def poll() -> Result:
+        last_read[:] = [client.get_result(result_id)]
+        return last_read[0]
+
     try:
         from cekura_cli.orchestration.waiter import wait_for_result
         from cekura_cli.reporting.progress import make_progress_display
@@ -216,7 +245,7 @@ def wait_and_report(
         with sigterm_as_interrupt():
             display.start(result_id=result_id, result_url=url, total=None)
             result = wait_for_result(
-                lambda: client.get_result(result_id),
+                poll,
                 deadline=deadline,
                 started_at=started_at,
                 policy=options.poll,
@@ -234,11 +263,28 @@ def wait_and_report(
             exc.hint = exc.hint or (
                 f"the run goes on at {url}; attach again with 'cekura wait {result_id}'"
             )
-            raise
-        timed_out = True  # the retries were cut short by the deadline
+            service_failure = exc
+        else:
+            timed_out = True  # the retries were cut short by the deadline
     finally:
         if display is not None:
             display.stop()
+
+    if service_failure is not None:
+        from cekura_cli.failure_reports import bare_result, report_service_failure
+
+        latest = last_read[0] if last_read else None
+        raise report_service_failure(
+            service_failure,
+            latest or bare_result(result_id),
+            options,
+            ui=ui,
+            url=url,
+            clock=clock,
+            started_at=started_at,
+            scenario_names=scenario_names,
+            hooks=hooks,
+        )
 
     with sigterm_as_interrupt():
         if timed_out or interrupted:
@@ -276,6 +322,21 @@ def wait_and_report(
             )
             emit_reports(report, options.report, ui=ui)
             return ExitCode.INTERRUPTED
+        except ServiceError as exc:
+            from cekura_cli.failure_reports import report_service_failure
+
+            exc.hint = exc.hint or f"read it again later with 'cekura wait {result_id}'"
+            raise report_service_failure(
+                exc,
+                result,
+                options,
+                ui=ui,
+                url=url,
+                clock=clock,
+                started_at=started_at,
+                scenario_names=scenario_names,
+                hooks=hooks,
+            ) from exc.__cause__
     report = _build(result, runs, options, url, clock, started_at, scenario_names, hooks=hooks)
     emit_reports(report, options.report, ui=ui)
     return ExitCode(report.exit_code)
@@ -386,14 +447,17 @@ def emit_reports(report: ResultReport, options: ReportOptions, *, ui: Ui) -> Non
     import sys
 
     from cekura_cli.reporting.console import render_summary
+    from cekura_cli.reporting.error_document import mark_report_written
     from cekura_cli.reporting.github import write_github
     from cekura_cli.reporting.json_report import write_json
     from cekura_cli.reporting.junit import write_junit
 
     render_summary(report, ui.console)
+    json_written = False
     try:
         if options.json_path:
             write_json(report, options.json_path, stdout=ui.stdout)
+            json_written = True
         if options.junit_path:
             write_junit(report, options.junit_path)
         if options.html_path:
@@ -401,5 +465,10 @@ def emit_reports(report: ResultReport, options: ReportOptions, *, ui: Ui) -> Non
 
             write_html(report, options.html_path)
     except OSError as exc:
-        raise UsageError(f"cannot write the report: {exc}") from exc
+        error = UsageError(f"cannot write the report: {exc}")
+        raise (mark_report_written(error) if json_written else error) from exc
+    except CekuraError as exc:
+        if json_written:  # the JSON holds the full report; keep it
+            mark_report_written(exc)
+        raise
     write_github(report, environ=ui.environ, stream=sys.stderr)

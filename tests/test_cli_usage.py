@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,11 +12,16 @@ from cekura_cli.exit_codes import ExitCode
 KEY = {"CEKURA_API_KEY": "sk_test_usage_0123456789"}
 
 
-def assert_usage_error(result, expected: str) -> None:
+def assert_usage_error(result, expected: str, *, json_stdout: bool = False) -> None:
     assert result.returncode == ExitCode.USAGE, result.stderr
     assert "Traceback" not in result.stderr
     assert expected in result.stderr
-    assert result.stdout == ""
+    if json_stdout:  # --json -: the error document, and nothing else (§13)
+        document = json.loads(result.stdout)
+        assert document["exit_code"] == 2 and document["error"]["kind"] == "usage"
+        assert expected in document["error"]["message"]
+    else:
+        assert result.stdout == ""
     first = result.stderr.splitlines()[0]
     assert first.startswith("cekura: error: ")
 
@@ -31,7 +37,41 @@ def assert_usage_error(result, expected: str) -> None:
         (["run", "--agent-id", "abc"], KEY, "Invalid value for '--agent-id'"),
         (["run", "--agent-id", "1", "--match", "some"], KEY, "--match"),
         (["run", "--agent-id", "1", "--frequency", "0"], KEY, "--frequency"),
-        (["run", "--agent-id", "1", "--min-pass-rate", "1.5"], KEY, "invalid min_pass_rate"),
+        (["run", "-t", "x", "--agent-id", "1", "--min-pass-rate", "1.5"], KEY, "min_pass_rate"),
+        # values that would silently widen or weaken a run (PRODUCT.md §13)
+        (["run", "--agent-id", "1", "--tag", ""], KEY, "--tag got an empty value"),
+        (["run", "--agent-id", "1", "-t", " , "], KEY, "--tag got an empty value"),
+        (["run", "--agent-id", "1", "-s", ""], KEY, "--scenario got an empty value"),
+        (["run", "--agent-id", "1"], KEY, "no selection: pass --tag, --scenario, or --all"),
+        (["run", "--agent-id", "1", "--all", "-t", "x"], KEY, "--all runs every scenario"),
+        (["run", "--agent-id", "1", "--all", "--frequency", "100000"], KEY, "over --max-runs"),
+        (["run", "--agent-id", "1", "--all", "--max-runs", "0"], KEY, "--max-runs"),
+        (["run", "--local", "--tag", ""], {}, "--tag got an empty value"),
+        (["run", "--local", "--frequency", "20000"], {}, "over --max-runs 10,000"),
+        (["run", "--local", "--all", "--tag", "x"], {}, "--all runs every scenario"),
+        (["scenarios", "list", "--tag", ""], KEY, "--tag got an empty value"),
+        (["shim", "serve", "echo", "--secret-env", "NOT_SET_ANYWHERE"], {}, "is not set"),
+        (["sandbox", "serve", "--secret-env", "NOT_SET_ANYWHERE"], {}, "is not set"),
+        # every flag value is checked before anything starts (PRODUCT.md §13)
+        (
+            ["run", "-t", "x", "--agent-id", "1", "--websocket-url", "http://a/ws"],
+            KEY,
+            "--websocket-url must be a ws:// or wss:// URL",
+        ),
+        (
+            ["run", "-t", "x", "--agent-id", "1", "--websocket-url", "ws://a:99999/"],
+            KEY,
+            "--websocket-url 'ws://a:99999/' is not a valid",
+        ),
+        (["run", "-t", "x", "--agent-id", "1", "--api-url", "ftp://x"], KEY, "--api-url"),
+        (["run", "-t", "x", "--agent-id", "1", "--dashboard-url", "x"], KEY, "--dashboard-url"),
+        (["run", "--local", "-t", "x", "--serve", "http://exa mple/x"], {}, "--serve"),
+        (
+            ["run", "-t", "x", "--agent-id", "1", "--serve", "echo", "--public-url", "wss://"],
+            KEY,
+            "--public-url 'wss://' is not a valid",
+        ),
+        (["wait", "1", "--api-url", "localhost:8000"], KEY, "--api-url must be"),
         (["run", "--agent-id", "1", "--no-wait", "--json", "-"], KEY, "--no-wait"),
         (
             ["run", "--agent-id", "1", "--serve", "echo", "--via", "websocket"],
@@ -57,7 +97,8 @@ def assert_usage_error(result, expected: str) -> None:
 def test_bad_input_is_one_line_and_exit_2(
     cekura, args: list[str], env: dict, expected: str
 ) -> None:
-    assert_usage_error(cekura(args, env=env), expected)
+    json_stdout = "--json" in args and "-" in args
+    assert_usage_error(cekura(args, env=env), expected, json_stdout=json_stdout)
 
 
 def test_malformed_config_file_is_exit_2(cekura, tmp_path: Path) -> None:
@@ -84,3 +125,9 @@ def test_version(cekura) -> None:
     result = cekura(["--version"])
     assert result.returncode == 0
     assert result.stdout.startswith("cekura ")
+
+
+def test_json_and_junit_on_one_file_is_refused(cekura, tmp_path: Path) -> None:
+    args = ["wait", "1", "--json", "r.xml", "--junit-xml", "./r.xml"]
+    assert_usage_error(cekura(args, env=KEY, cwd=tmp_path), "name the same file")
+    assert json.loads((tmp_path / "r.xml").read_text())["exit_code"] == 2  # the --json document

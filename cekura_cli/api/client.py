@@ -18,6 +18,7 @@ Rules the orchestrator relies on:
 
 from __future__ import annotations
 
+import functools
 import logging
 import ssl
 import time
@@ -33,6 +34,13 @@ from cekura_cli import __version__
 from cekura_cli.api.errors import check_status, translate_transport_error
 from cekura_cli.api.models import Agent, Result, Run, Scenario
 from cekura_cli.api.parsing import parse_page, parse_response, resolve_next
+from cekura_cli.api.read_routes import (
+    RESULT_PATH,
+    RESULT_PATH_V1,
+    RUNS_BULK_PATH,
+    RUNS_BULK_PATH_V1,
+    ReadRoutes,
+)
 from cekura_cli.api.retry import RetryPolicy, RetrySchedule, TransientFailure, build_retrying
 from cekura_cli.errors import MalformedResponse, RetriesExhausted, ServiceError, UsageError
 from cekura_cli.redact import redact, register_secret
@@ -50,9 +58,7 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 SCENARIOS_PATH = "/test_framework/v1/scenarios/"
 START_TEXT_RUN_PATH = "/test_framework/v1/scenarios/run_scenarios_text/"
 START_API_CHAT_RUN_PATH = "/test_framework/v1/scenarios/run_scenarios_api_chat/"
-RESULT_PATH = "/test_framework/v1/results/{id}/"
 END_CALLS_PATH = "/test_framework/v1/results/{id}/end_calls/"
-RUNS_BULK_PATH = "/test_framework/v1/runs/bulk/"
 AGENT_PATH = "/test_framework/v1/aiagents/{id}/"
 
 API_KEY_HEADER = "X-CEKURA-API-KEY"
@@ -101,6 +107,7 @@ class CekuraClient:
         self._clock = clock
         self.deadline: float | None = None
         """Monotonic time (of ``clock``) after which no retry is scheduled; settable."""
+        self._routes = ReadRoutes()  # v2 reads, one fallback to v1 (api/read_routes.py)
         self._http = httpx.Client(
             headers={
                 API_KEY_HEADER: api_key,
@@ -186,11 +193,15 @@ class CekuraClient:
 
     def get_result(self, result_id: int) -> Result:
         """The result with its runs (the detail view's id-keyed ``runs`` become a list)."""
-        return self._request(
-            "GET",
-            RESULT_PATH.format(id=int(result_id)),
-            parse=lambda response: parse_response(response, Result),
-            resource=f"result {result_id}",
+        return self._routes.read(
+            lambda path: self._request(
+                "GET",
+                path.format(id=int(result_id)),
+                parse=lambda response: parse_response(response, Result),
+                resource=f"result {result_id}",
+            ),
+            RESULT_PATH,
+            RESULT_PATH_V1,
         )
 
     def get_runs(self, run_ids: Sequence[int], *, batch_size: int = 50) -> list[Run]:
@@ -205,7 +216,12 @@ class CekuraClient:
         for start in range(0, len(wanted), batch_size):
             batch = wanted[start : start + batch_size]
             params = {"run_ids": ",".join(str(run_id) for run_id in batch)}
-            for run in self._get_all(RUNS_BULK_PATH, params, Run, "runs"):
+            page = self._routes.read(
+                functools.partial(self._get_all, params=params, model=Run, what="runs"),
+                RUNS_BULK_PATH,
+                RUNS_BULK_PATH_V1,
+            )
+            for run in page:
                 found[run.id] = run
         missing = [run_id for run_id in wanted if run_id not in found]
         if missing:
@@ -264,6 +280,11 @@ class CekuraClient:
             parse=lambda response: parse_response(response, Agent),
             resource=f"agent {agent_id}",
         )
+
+    @property
+    def reads_v1(self) -> bool:
+        """True once a v2 read was refused and its v1 twin answered: reads stay on v1."""
+        return self._routes.reads_v1
 
     # -- pagination ------------------------------------------------------------------
 
@@ -416,6 +437,9 @@ class CekuraClient:
             elapsed_ms,
             attempt_number,
         )
+        if "deprecation" in response.headers:
+            deprecation = redact(response.headers["deprecation"])
+            logger.debug("%s %s is deprecated (Deprecation: %s)", method, path, deprecation)
         check_status(response, method=method, path=path, resource=resource, now_wall=time.time())
         return parse(response)
 

@@ -66,7 +66,13 @@ def drive_api_chat(
 ) -> ExitCode:
     from cekura_cli.apichat.io import ChatRun, DriveSettings
     from cekura_cli.apichat.pool import ChatPool, PoolConfig
-    from cekura_cli.runner import Clock, RunHooks, stop_and_report, wait_and_report
+    from cekura_cli.runner import (
+        Clock,
+        RunHooks,
+        announce_result,
+        stop_and_report,
+        wait_and_report,
+    )
     from cekura_cli.shim.adapters import load_agent
     from cekura_cli.ui import deferred_interrupts
 
@@ -120,6 +126,7 @@ def drive_api_chat(
             f"{options.target} plays the agent, {concurrency} at a time): "
             f"{links.result(result.id)}"
         )
+        announce_result(result.id, links.result(result.id), ui=ui)  # result_id output, §13
         pool.start([ChatRun(run.id, result.id, run.scenario) for run in runs])
     except KeyboardInterrupt:
         if result is None:

@@ -21,8 +21,11 @@ def build_selection(
     exclude_tags: Sequence[str] | None,
     scenario_ids: Sequence[str] | None,
 ) -> Selection:
+    from cekura_cli.orchestration.guards import reject_empty_values
     from cekura_cli.orchestration.selection import Selection, parse_ids, split_csv
 
+    reject_empty_values(tags, flag="--tag")
+    reject_empty_values(scenario_ids, flag="--scenario")
     return Selection(
         tags=tuple(split_csv(tags or ())),
         match=match.value,  # type: ignore[arg-type]
@@ -66,16 +69,21 @@ def open_client(settings: Settings) -> CekuraClient:
     return CekuraClient(base_url=settings.api_url, api_key=require_api_key(settings))
 
 
-def check_report_paths(json_path: str | None, junit_path: Path | None) -> None:
+def check_report_paths(
+    json_path: str | None,
+    junit_path: Path | None,
+    *,
+    transcripts: Path | None = None,
+    html_path: Path | None = None,
+) -> None:
     """Fail before starting anything when a report could not be written afterwards."""
-    for value in (json_path, junit_path):
-        if value is None or str(value) == "-":
-            continue
-        path = Path(value)
-        if path.is_dir():
-            raise UsageError(f"report path {str(path)!r} is a directory")
-        parent = path.parent
-        while not parent.exists() and parent != parent.parent:
-            parent = parent.parent
-        if not parent.is_dir():
-            raise UsageError(f"cannot create report {str(path)!r}: {str(parent)!r} is not a folder")
+    from cekura_cli.reporting._files import check_report_folder, check_report_path
+
+    check_report_path(json_path, flag="--json")
+    check_report_path(junit_path, flag="--junit-xml")
+    check_report_path(html_path, flag="--html")
+    check_report_folder(transcripts, flag="--transcripts")
+    if json_path and junit_path and json_path != "-":
+        same = Path(json_path).resolve() == Path(junit_path).resolve()
+        if same and not str(junit_path).startswith("/dev/"):
+            raise UsageError(f"--json and --junit-xml name the same file {json_path!r}")

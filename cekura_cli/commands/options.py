@@ -415,3 +415,23 @@ MinPasses = Annotated[
         help="With --repeat N: pass a scenario when K of its N runs passed (default N).",
     ),
 ]
+AllScenarios = Annotated[
+    bool,
+    typer.Option(
+        "--all",
+        rich_help_panel=SELECTION,
+        help="Run every scenario of the agent (needed when there is no --tag/--scenario; "
+        "--local runs the whole scenario file without it).",
+    ),
+]
+MaxRuns = Annotated[
+    int | None,
+    typer.Option(
+        "--max-runs",
+        min=1,
+        metavar="N",
+        rich_help_panel=RUN,
+        help="Refuse to start more than N runs in one result (default 10000).",
+        show_default=False,
+    ),
+]

@@ -45,8 +45,7 @@ def merge(
     from cekura_cli.ui import make_ui
 
     register_environment_secrets()
-    check_report_paths(json_out, junit_xml)
-    check_report_paths(None, html_out)
+    check_report_paths(json_out, junit_xml, html_path=html_out)
     loaded = [(str(path), read_report(path)) for path in reports]
     merged = merge_reports(loaded, min_pass_rate=min_pass_rate)
     ui = make_ui()

@@ -45,7 +45,7 @@ def trend(
     from cekura_cli.reporting.trend_page import load_reports, write_trend_html
     from cekura_cli.ui import make_ui
 
-    check_report_paths(None, html_out)
+    check_report_paths(None, None, html_path=html_out)
     reports, skipped = load_reports(directory)
     ui = make_ui()
     for line in skipped:

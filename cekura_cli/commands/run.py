@@ -48,6 +48,8 @@ class RunArgs:
     via: str | None = None
     turn_timeout: float | None = None
     tester_turn_timeout: float | None = None
+    run_all: bool = False
+    max_runs: int | None = None
     started_at: float = field(default_factory=time.monotonic)
     ci: CiFlags | None = None
     """--shard, --baseline, --fail-on, --quarantine, --rerun-failed, --repeat, --min-passes."""
@@ -71,8 +73,18 @@ class RunArgs:
             raise UsageError("pass either --serve TARGET or --websocket-url, not both")
         if self.public_url and not self.serve:
             raise UsageError("--public-url goes with --serve TARGET")
-        if self.public_url and not self.public_url.startswith(("ws://", "wss://")):
-            raise UsageError("--public-url must be a ws:// or wss:// URL")
+        from cekura_cli.orchestration.guards import (
+            HTTP_SCHEMES,
+            WEBSOCKET_SCHEMES,
+            check_url,
+        )
+
+        check_url(self.public_url, flag="--public-url", schemes=WEBSOCKET_SCHEMES)
+        check_url(self.websocket_url, flag="--websocket-url", schemes=WEBSOCKET_SCHEMES)
+        check_url(self.settings.get("api_url"), flag="--api-url", schemes=HTTP_SCHEMES)
+        check_url(self.settings.get("dashboard_url"), flag="--dashboard-url", schemes=HTTP_SCHEMES)
+        if self.serve and self.serve.startswith(("http://", "https://")):
+            check_url(self.serve, flag="--serve", schemes=HTTP_SCHEMES)
         if self.transcripts is not None and not (self.serve or self.local):
             raise UsageError("--transcripts is for --serve or --local runs")
         from cekura_cli.local import check_turn_timeouts
@@ -88,6 +100,12 @@ class RunArgs:
             from cekura_cli.ci_kit import check_flags
 
             check_flags(self.ci, frequency=self.frequency)
+        self.check_size(scenarios=1)  # --frequency 100000 fails before anything starts
+        from cekura_cli.orchestration.guards import check_selection_given
+
+        rerun = self.ci is not None and self.ci.rerun_failed is not None  # selects, too
+        has_selection = bool(self.selection.tags or self.selection.scenario_ids or rerun)
+        check_selection_given(has_selection=has_selection, run_all=self.run_all, local=self.local)
 
     def mode(self) -> Mode:
         """WEBSOCKET or API_CHAT (:func:`cekura_cli.apichat.mode.choose_mode`)."""
@@ -100,6 +118,18 @@ class RunArgs:
             websocket_url=self.websocket_url,
             local=self.local,
         )
+
+    def check_size(self, *, scenarios: int) -> None:
+        """At most --max-runs runs (default 10,000) in the result this would start."""
+        from cekura_cli.orchestration.guards import DEFAULT_MAX_RUNS, check_run_count
+
+        repeat = self.ci.repeat if self.ci is not None else None
+        per_scenario = (
+            (self.frequency or repeat or 1)
+            * max(1, len(self.personality_ids))
+            * max(1, len(self.test_profile_ids))
+        )
+        check_run_count(scenarios, per_scenario, max_runs=self.max_runs or DEFAULT_MAX_RUNS)
 
 
 def run(
@@ -141,10 +171,12 @@ def run(
     rerun_failed: opt.RerunFailed = None,
     repeat: opt.Repeat = None,
     min_passes: opt.MinPasses = None,
+    run_all: opt.AllScenarios = False,
+    max_runs: opt.MaxRuns = None,
 ) -> ExitCode:
     """Start a text-mode run of the selected scenarios, wait for it, report, and exit with a code a pipeline can gate on.
 
-    Select with --tag / --scenario (or everything of --agent-id). Progress and tables go to stderr; stdout carries only what you ask for (--json -, or the result id with --no-wait).
+    Select with --tag / --scenario (or everything of --agent-id with --all). Progress and tables go to stderr; stdout carries only what you ask for (--json -, or the result id with --no-wait).
     """  # noqa: E501
     from cekura_cli.ci_kit import CiFlags
     from cekura_cli.commands.common import build_selection, check_report_paths, parse_id_flags
@@ -182,10 +214,11 @@ def run(
         turn_timeout=turn_timeout,
         tester_turn_timeout=tester_turn_timeout,
         ci=CiFlags(shard, baseline, fail_on, quarantine, rerun_failed, repeat, min_passes),
+        run_all=run_all,
+        max_runs=max_runs,
     )
     args.check()
-    check_report_paths(json_out, junit_xml)
-    check_report_paths(None, html_out)
+    check_report_paths(json_out, junit_xml, transcripts=transcripts, html_path=html_out)
     with sigterm_as_interrupt():
         return execute(args, ui=make_ui())
 
@@ -207,6 +240,7 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
         ReportOptions,
         StartRequest,
         WaitOptions,
+        announce_result,
         emit_reports,
         read_project_id,
         resolve_scenarios,
@@ -261,6 +295,7 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
         context = ci_kit.ReportContext(
             settings.agent_id, str(ci_plan.shard) if ci_plan.shard else None, ci_plan.policy
         )
+        args.check_size(scenarios=len(scenarios))
         request = StartRequest(
             agent_id=settings.agent_id,
             assistant_id=args.assistant_id,
@@ -341,6 +376,7 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
             total = len(result.runs) or len(scenarios) * request.runs_per_scenario()
             runs = count(total, "run")
             ui.info(f"cekura: started result {result.id} ({runs}): {links.result(result.id)}")
+            announce_result(result.id, links.result(result.id), ui=ui)
             if args.no_wait:
                 ui.stdout.write(f"{result.id}\n")
                 ui.stdout.flush()

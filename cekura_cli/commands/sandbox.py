@@ -62,12 +62,13 @@ def serve(
         help="The agent's ws:// URL (default: agent.websocket_url from the scenario file; "
         "a start request's websocket_url wins).",
     ),
-    secret_env: str = typer.Option(
-        "CEKURA_WEBSOCKET_SECRET",
+    secret_env: str | None = typer.Option(
+        None,
         "--secret-env",
         metavar="VAR",
         help="Environment variable holding the WebSocket secret the tester sends "
-        "(X-VOCERA-SECRET); unset: none is sent.",
+        "(X-VOCERA-SECRET; default CEKURA_WEBSOCKET_SECRET, unset: none is sent; a VAR "
+        "named here must be set).",
     ),
     api_key_env: str = typer.Option(
         "CEKURA_API_KEY",
@@ -100,7 +101,10 @@ def serve(
         scenarios = Path(DEFAULT_SCENARIO_FILE)
     suite = load_suite(scenarios)
     faults = parse_fault_specs([*fault, *specs_from_env(os.environ)])
-    secret = os.environ.get(secret_env) or None
+    from cekura_cli.orchestration.guards import DEFAULT_SECRET_ENV, secret_from_env
+
+    secret = secret_from_env(os.environ, secret_env)
+    secret_env = secret_env or DEFAULT_SECRET_ENV
     api_key = os.environ.get(api_key_env) or None
     register_secret(secret)
     register_secret(api_key)

@@ -50,17 +50,19 @@ def list_scenarios(
 
     from cekura_cli.commands.common import (
         build_selection,
+        check_report_paths,
         open_client,
         require_agent,
         settings_from_flags,
     )
     from cekura_cli.errors import UsageError
     from cekura_cli.plan import render_scenarios, scenarios_to_dicts, write_plan_json
-    from cekura_cli.runner import resolve_scenarios
+    from cekura_cli.runner import read_project_id, resolve_scenarios
     from cekura_cli.ui import make_ui, output_width
     from cekura_cli.wording import count
 
     selection = build_selection(tags, match, exclude_tags, scenario_ids)
+    check_report_paths(json_out, None)
     if scenarios_file is not None and not local:
         raise UsageError("--scenarios FILE is for --local")
     if local and (api_url or agent_id is not None or assistant_id):
@@ -77,6 +79,7 @@ def list_scenarios(
         settings = settings_from_flags(**flags)
         client = stack.enter_context(open_client(settings))
         require_agent(settings, assistant_id)
+        read_project_id(client, settings.agent_id)  # an unknown agent: exit 2, not "none"
         scenarios = resolve_scenarios(
             client, selection, agent_id=settings.agent_id, assistant_id=assistant_id
         )

@@ -47,11 +47,12 @@ def serve(
     target: str = typer.Argument(..., help=TARGET_HELP, metavar="TARGET"),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8765, "--port", min=0, max=65535, help="Port (0: any free port)."),
-    secret_env: str = typer.Option(
-        "CEKURA_WEBSOCKET_SECRET",
+    secret_env: str | None = typer.Option(
+        None,
         "--secret-env",
         metavar="VAR",
-        help="Environment variable holding the WebSocket secret (unset or empty: no auth).",
+        help="Environment variable holding the WebSocket secret (default "
+        "CEKURA_WEBSOCKET_SECRET, where unset means no auth; a VAR named here must be set).",
     ),
     transcripts: Path | None = typer.Option(
         None,
@@ -87,11 +88,13 @@ def serve(
     import logging
     import signal
 
+    from cekura_cli.orchestration.guards import DEFAULT_SECRET_ENV, secret_from_env
     from cekura_cli.redact import RedactingFilter, register_secret
     from cekura_cli.shim.adapters import load_agent
     from cekura_cli.shim.runner import ShimConfig, serve_shim
 
-    secret = os.environ.get(secret_env) or None
+    secret = secret_from_env(os.environ, secret_env)
+    secret_env = secret_env or DEFAULT_SECRET_ENV
     register_secret(secret)
     # the agent (in-process callables, exec children) must never see the secret
     os.environ.pop(secret_env, None)

@@ -27,12 +27,21 @@ def wait(
 ) -> ExitCode:
     """Attach to an existing result, wait for it, report, and exit like ``cekura run``."""
     from cekura_cli.commands.common import check_report_paths, open_client, settings_from_flags
-    from cekura_cli.runner import Links, ReportOptions, WaitOptions, wait_and_report
+    from cekura_cli.orchestration.guards import HTTP_SCHEMES, check_url
+    from cekura_cli.runner import (
+        Links,
+        ReportOptions,
+        WaitOptions,
+        announce_result,
+        read_project_id,
+        wait_and_report,
+    )
     from cekura_cli.ui import make_ui, sigterm_as_interrupt
 
     started_at = time.monotonic()
-    check_report_paths(json_out, junit_xml)
-    check_report_paths(None, html_out)
+    check_url(api_url, flag="--api-url", schemes=HTTP_SCHEMES)
+    check_url(dashboard_url, flag="--dashboard-url", schemes=HTTP_SCHEMES)
+    check_report_paths(json_out, junit_xml, html_path=html_out)
     settings = settings_from_flags(
         api_key=api_key,
         api_url=api_url,
@@ -44,6 +53,11 @@ def wait(
     with sigterm_as_interrupt(), open_client(settings) as client:
         client.deadline = started_at + settings.timeout
         result = client.get_result(result_id)  # a wrong id or key fails here, clearly
+        project = result.project
+        if project is None:  # the detail may name only the agent; links need the project
+            project = read_project_id(client, result.agent, required=False)
+        links = Links(settings.dashboard_url, project)
+        announce_result(result_id, links.result(result_id), ui=ui)
         return wait_and_report(
             client,
             result_id,
@@ -57,6 +71,6 @@ def wait(
                 ),
             ),
             ui=ui,
-            links=Links(settings.dashboard_url, result.project),
+            links=links,
             started_at=started_at,
         )

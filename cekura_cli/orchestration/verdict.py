@@ -213,4 +213,5 @@ def build_report(
         timed_out=timed_out,
         interrupted=interrupted,
         notes=tuple(_notes(result, merged, timed_out=timed_out, interrupted=interrupted)),
+        agent_id=result.agent,
     )

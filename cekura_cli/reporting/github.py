@@ -4,12 +4,15 @@ Only acts when ``GITHUB_ACTIONS=true``. Three channels, each optional:
 
 - ``$GITHUB_STEP_SUMMARY``: a Markdown summary (verdict, counts, link, failures
   first, passes folded in ``<details>``, then failing transcripts), kept under the
-  1 MiB GitHub accepts per step: whatever does not fit is cut with a note;
+  1 MiB GitHub accepts per step *counting what the file already holds* (over the
+  limit, GitHub drops the whole summary): whatever does not fit is cut with a note;
 - ``stream`` (the caller passes stderr; stdout is reserved for ``--json -``):
   ``::error`` workflow commands for at most :data:`MAX_ANNOTATIONS` failing runs and
   one ``::notice`` with the count of the rest;
 - ``$GITHUB_OUTPUT``: ``result_id``, ``result_url``, ``verdict``, ``passed``,
-  ``total``, ``pass_rate`` as ``key=value`` lines (heredoc form for multi-line values).
+  ``total``, ``pass_rate`` as ``key=value`` lines (heredoc form for multi-line values);
+  ``result_id`` and ``result_url`` already when the result was started
+  (:func:`write_result_started`).
 
 A missing variable skips its channel; an unwritable file becomes a ``::warning``,
 never a crash: CI annotations must not turn a test verdict into a tool failure.
@@ -18,6 +21,7 @@ never a crash: CI annotations must not turn a test verdict into a tool failure.
 from __future__ import annotations
 
 import html
+import os
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +37,7 @@ from cekura_cli.reporting._text import (
     verdict_line,
 )
 from cekura_cli.reporting.model import Outcome, ResultReport, RunReport, Verdict
+from cekura_cli.reporting.workflow_commands import in_github_actions, neutralise, outside_fence
 
 MAX_ANNOTATIONS = 10
 SUMMARY_LIMIT_BYTES = 1024 * 1024
@@ -72,6 +77,8 @@ def annotation_lines(report: ResultReport) -> list[str]:
         if run.url:
             message = f"{message} ({clean(run.url)})"
         title = one_line(run.case_name, 200) or f"run {run.run_id}"
+        title = neutralise(title, line_starts=False)
+        message = neutralise(message, line_starts=False)
         lines.append(f"::error title={escape_property(title)}::{escape_data(message)}")
     rest = len(failing) - MAX_ANNOTATIONS
     if rest > 0:
@@ -79,7 +86,7 @@ def annotation_lines(report: ResultReport) -> list[str]:
             f"{rest} more failing run{'s' if rest != 1 else ''} not annotated "
             f"({len(failing)} in all): {clean(report.result_url)}"
         )
-        lines.append(f"::notice::{escape_data(message)}")
+        lines.append(f"::notice::{escape_data(neutralise(message, line_starts=False))}")
     return lines
 
 
@@ -244,18 +251,56 @@ def step_summary(report: ResultReport, *, limit_bytes: int = SUMMARY_LIMIT_BYTES
 
 
 def write_github(report: ResultReport, *, environ: Mapping[str, str], stream: TextIO) -> None:
-    """Write the summary, annotations and outputs, when running inside GitHub Actions."""
-    if environ.get("GITHUB_ACTIONS") != "true":
+    """Write the summary, annotations and outputs, when running inside GitHub Actions.
+
+    Annotations and warnings are cekura's own workflow commands: they go outside the
+    stop-commands block when ``stream`` is fenced (:mod:`.workflow_commands`).
+    """
+    if not in_github_actions(environ):
         return
+    stream.flush()
     summary_path = environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:
-        _append(summary_path, step_summary(report), what="step summary", stream=stream)
-    for line in annotation_lines(report):
-        stream.write(line + "\n")
+        budget = SUMMARY_LIMIT_BYTES - _existing_bytes(summary_path)
+        if budget > _SUMMARY_RESERVE_BYTES:
+            text = step_summary(report, limit_bytes=budget)
+            _append(summary_path, text, what="step summary", stream=stream)
+        else:
+            _warn(stream, "cekura: the step summary is full; not adding to it")
+    lines = annotation_lines(report)
+    if lines:
+        with outside_fence(stream) as commands:
+            commands.write("".join(line + "\n" for line in lines))
     output_path = environ.get("GITHUB_OUTPUT")
     if output_path:
         _append(output_path, output_lines(step_outputs(report)), what="step outputs", stream=stream)
     stream.flush()
+
+
+def write_result_started(
+    result_id: int, result_url: str, *, environ: Mapping[str, str], stream: TextIO
+) -> None:
+    """``result_id`` and ``result_url`` to ``$GITHUB_OUTPUT`` as soon as the result exists,
+    so a later step can attach to it (``cekura wait``) whatever this one ends with."""
+    output_path = environ.get("GITHUB_OUTPUT") if in_github_actions(environ) else None
+    if not output_path:
+        return
+    outputs = output_lines({"result_id": str(result_id), "result_url": clean(result_url)})
+    _append(output_path, outputs, what="step outputs", stream=stream)
+
+
+def _existing_bytes(path: str) -> int:
+    """What the step's summary file already holds: GitHub's 1 MiB counts all of it."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def _warn(stream: TextIO, message: str) -> None:
+    """A ``::warning`` of cekura's own: printed outside the stop-commands block."""
+    with outside_fence(stream) as commands:
+        commands.write(f"::warning::{escape_data(neutralise(message, line_starts=False))}\n")
 
 
 def _append(path: str, text: str, *, what: str, stream: TextIO) -> None:
@@ -264,7 +309,7 @@ def _append(path: str, text: str, *, what: str, stream: TextIO) -> None:
             file.write(text)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        stream.write(f"::warning::{escape_data(f'cekura: cannot write the {what}: {reason}')}\n")
+        _warn(stream, f"cekura: cannot write the {what}: {reason}")
 
 
 @dataclass

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cekura_cli.reporting import _html_assets as assets
-from cekura_cli.reporting._files import atomic_text_file
+from cekura_cli.reporting._files import report_file
 from cekura_cli.reporting._text import (
     clean,
     format_elapsed,
@@ -74,7 +74,7 @@ def render_html(report: ResultReport) -> str:
 def write_html(report: ResultReport, path: str | Path) -> None:
     """Write the page to ``path``, atomically, creating parent directories."""
     page = render_html(report)
-    with atomic_text_file(path, what="HTML report") as stream:
+    with report_file(path, what="HTML report") as stream:
         stream.write(page)
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from cekura_cli.reporting._files import atomic_text_file
+from cekura_cli.reporting._files import report_file
 from cekura_cli.reporting._text import clean, round_rate, round_seconds
 from cekura_cli.reporting.model import ResultReport, RunReport
 
@@ -137,10 +137,13 @@ def write_json(
         # Non-UTF-8 stdout (a Windows console, LANG=C): escape to ASCII so printing
         # can never fail on an emoji in a scenario name.
         encoding = (getattr(stdout, "encoding", None) or "utf-8").lower().replace("-", "")
-        stdout.write(render_json(document, ensure_ascii=encoding != "utf8"))
+        text = render_json(document, ensure_ascii=encoding != "utf8")
+        from cekura_cli.reporting.workflow_commands import inert_json
+
+        stdout.write(inert_json(text))  # stdout may land in a CI log
         stdout.flush()
         return
-    with atomic_text_file(destination, what="JSON report") as stream:
+    with report_file(destination, what="JSON report") as stream:
         stream.write(render_json(document, ensure_ascii=False))
 
 

@@ -3,38 +3,43 @@
 Layout (the de-facto schema Jenkins, GitLab, Azure and the GitHub test-report actions
 read)::
 
-    <testsuites name="cekura" tests failures errors skipped time>
+    <testsuites name="cekura" tests failures errors time>
       <testsuite name="cekura" tests failures errors skipped time>
         <properties> result_id, result_url, verdict, pass_rate, … </properties>
-        <testcase classname="cekura.<result name or id>" name="<case name>" time>
-          <failure message="<reason>" type="check">…</failure>        (Outcome.FAILED)
-          <error message="<reason>" type="<run status>">…</error>     (Outcome.ERROR)
-          <skipped message="quarantined, not gating: …">…</skipped>   (--quarantine)
+        <testcase classname="cekura.agent_<id>" name="<unique case name>" time>
+          <failure message="<reason>" type="check">reason, link</failure>     (FAILED)
+          <error message="<reason>" type="<run status>">reason, link</error>  (ERROR)
+          <skipped message="quarantined, not gating: …">reason, link</skipped> (--quarantine)
           <system-out>dashboard URL and transcript</system-out>
         </testcase>
 
+Identity (PRODUCT.md §13), so that Jenkins, GitLab and the GitHub test reporters keep a
+test's history from one run to the next: ``classname`` names the agent (never the
+result's name, which holds the branch and SHA), and testcase names are unique within
+the file (two scenarios with one name get their scenario id appended). The document is
+valid against the Jenkins JUnit XSD (``skipped`` only on ``<testsuite>``). The
+failure/error body starts with the reason and the dashboard link, because GitLab shows
+only that body.
+
 The document is written as a stream of escaped strings (no element tree in memory)
-into an atomically replaced file. Text is escaped, never wrapped in CDATA, and the
+into the report file (:mod:`._files`). Text is escaped, never wrapped in CDATA, and the
 characters XML 1.0 forbids are removed, so any transcript yields a valid document.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cekura_cli.reporting._files import atomic_text_file
+from cekura_cli.reporting._files import report_file
 from cekura_cli.reporting._text import clean, one_line, reason_text, round_rate
 from cekura_cli.reporting.model import Outcome, ResultReport, RunReport
 
 SUITE_NAME = "cekura"
 MESSAGE_LIMIT = 1000
 """Characters of the reason kept in the ``message`` attribute; the element text has it all."""
-
-_NOT_NAME = re.compile(r"[^\w-]+")
-
 
 def _xml_text(value: str) -> str:
     """Escape text content. ``value`` must come from :func:`clean`, which already
@@ -55,9 +60,34 @@ def _xml_attr(value: str) -> str:
 
 
 def classname_for(report: ResultReport) -> str:
-    """``cekura.<name>`` with every run of non-word characters as ``_``; the id if no name."""
-    name = _NOT_NAME.sub("_", clean(report.name)).strip("_")
-    return f"{SUITE_NAME}.{name or report.result_id}"
+    """``cekura.agent_<id>``: the same for every result of one agent; ``cekura`` if unknown."""
+    if report.agent_id is None:
+        return SUITE_NAME
+    return f"{SUITE_NAME}.agent_{report.agent_id}"
+
+
+def unique_case_names(runs: Sequence[RunReport]) -> list[str]:
+    """One name per run, unique within the list, stable for the same scenarios.
+
+    A name used by two different scenarios gets `` [scenario <id>]``; anything still
+    repeated (no scenario id, or a name that already looked like that) gets
+    `` [run <id>]``, which is unique because run ids are.
+    """
+    names = [clean(run.case_name) for run in runs]
+    scenarios_by_name: dict[str, set[int | None]] = {}
+    for name, run in zip(names, runs, strict=True):
+        scenarios_by_name.setdefault(name, set()).add(run.scenario_id)
+    names = [
+        f"{name} [scenario {run.scenario_id}]"
+        if len(scenarios_by_name[name]) > 1 and run.scenario_id is not None
+        else name
+        for name, run in zip(names, runs, strict=True)
+    ]
+    counts = Counter(names)
+    return [
+        f"{name} [run {run.run_id}]" if counts[name] > 1 else name
+        for name, run in zip(names, runs, strict=True)
+    ]
 
 
 def _seconds(value: float | None) -> str:
@@ -82,9 +112,9 @@ def _system_out(run: RunReport) -> str:
     return "\n".join(lines)
 
 
-def _testcase(run: RunReport, classname: str) -> str:
+def _testcase(run: RunReport, classname: str, name: str) -> str:
     head = (
-        f'    <testcase classname="{classname}" name="{_xml_attr(clean(run.case_name))}" '
+        f'    <testcase classname="{classname}" name="{_xml_attr(name)}" '
         f'time="{_seconds(run.duration_s)}">\n'
     )
     body = ""
@@ -98,7 +128,8 @@ def _testcase(run: RunReport, classname: str) -> str:
         else:
             tag, kind = "error", clean(run.status) or "error"
         kind_attr = "" if tag == "skipped" else f' type="{_xml_attr(kind)}"'  # XSD: no type
-        body = f'      <{tag} message="{message}"{kind_attr}>{_xml_text(reason)}</{tag}>\n'
+        text = f"{reason}\n{clean(run.url)}" if run.url else reason
+        body = f'      <{tag} message="{message}"{kind_attr}>{_xml_text(text)}</{tag}>\n'
     system_out = f"      <system-out>{_xml_text(_system_out(run))}</system-out>\n"
     return f"{head}{body}{system_out}    </testcase>\n"
 
@@ -109,13 +140,12 @@ def iter_junit(report: ResultReport) -> Iterator[str]:
     failures = sum(1 for run in gated if run.outcome is Outcome.FAILED)
     errors = sum(1 for run in gated if run.outcome is Outcome.ERROR)
     skipped = sum(1 for run in report.runs if run.quarantined and run.outcome is not Outcome.PASSED)
-    counts = (
-        f'tests="{len(report.runs)}" failures="{failures}" errors="{errors}" skipped="{skipped}" '
-        f'time="{_seconds(_suite_time(report))}"'
-    )
+    tests = f'tests="{len(report.runs)}" failures="{failures}" errors="{errors}"'
+    time = f'time="{_seconds(_suite_time(report))}"'
     yield '<?xml version="1.0" encoding="UTF-8"?>\n'
-    yield f'<testsuites name="{SUITE_NAME}" {counts}>\n'
-    yield f'  <testsuite name="{SUITE_NAME}" {counts}>\n'
+    # The Jenkins XSD allows `skipped` on <testsuite> only, not on <testsuites>.
+    yield f'<testsuites name="{SUITE_NAME}" {tests} {time}>\n'
+    yield f'  <testsuite name="{SUITE_NAME}" {tests} skipped="{skipped}" {time}>\n'
     yield "    <properties>\n"
     properties = {
         "result_id": str(report.result_id),
@@ -132,15 +162,15 @@ def iter_junit(report: ResultReport) -> Iterator[str]:
         yield f'      <property name="{key}" value="{_xml_attr(value)}"/>\n'
     yield "    </properties>\n"
     classname = _xml_attr(classname_for(report))
-    for run in report.runs:
-        yield _testcase(run, classname)
+    for run, name in zip(report.runs, unique_case_names(report.runs), strict=True):
+        yield _testcase(run, classname, name)
     yield "  </testsuite>\n"
     yield "</testsuites>\n"
 
 
 def write_junit(report: ResultReport, path: str | Path) -> None:
     """Write the JUnit XML file, atomically, creating parent directories."""
-    with atomic_text_file(path, what="JUnit XML report") as stream:
+    with report_file(path, what="JUnit XML report") as stream:
         stream.writelines(iter_junit(report))
 
 

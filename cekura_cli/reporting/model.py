@@ -105,6 +105,7 @@ class ResultReport:
     notes: tuple[str, ...] = field(default_factory=tuple)
     """Extra one-line remarks for humans (e.g. "3 runs had not finished")."""
     agent_id: int | None = None
+    """The agent under test, when the service said: stable across runs (JUnit classname)."""
     shard: str | None = None
     """``K/N`` when the run was one shard of a split selection."""
     gate: Gate | None = None

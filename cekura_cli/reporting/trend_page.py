@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cekura_cli.errors import UsageError
 from cekura_cli.reporting import _html_assets as assets
-from cekura_cli.reporting._files import atomic_text_file
+from cekura_cli.reporting._files import report_file
 from cekura_cli.reporting._text import clean, one_line, percent
 from cekura_cli.reporting.trend import ReportFile, Trend, TrendPoint, is_report
 
@@ -63,7 +63,7 @@ def load_reports(directory: Path) -> tuple[list[ReportFile], list[str]]:
 def write_trend_html(trend: Trend, path: str | Path) -> None:
     """Write the page to ``path``, atomically, creating parent directories."""
     page = render_trend_html(trend)
-    with atomic_text_file(path, what="trend page") as stream:
+    with report_file(path, what="trend page") as stream:
         stream.write(page)
 
 

@@ -20,7 +20,7 @@ from cekura_cli.redact import redact
 
 MakeClient = Callable[..., CekuraClient]
 SCENARIOS = "/test_framework/v1/scenarios/"
-BULK = "/test_framework/v1/runs/bulk/"
+BULK = "/test_framework/v2/runs/bulk/"
 
 
 def _query(request: httpx.Request) -> dict[str, list[str]]:
@@ -212,7 +212,7 @@ def test_get_result_reads_the_detail_view(make_client: MakeClient) -> None:
         "brand_new_field": {"x": 1},
     }
     with respx.mock(base_url=BASE) as router:
-        router.get("/test_framework/v1/results/17/").mock(
+        router.get("/test_framework/v2/results/17/").mock(
             return_value=httpx.Response(200, json=body)
         )
         result = make_client().get_result(17)
@@ -322,20 +322,20 @@ def test_end_calls_survives_unexpected_exceptions(make_client: MakeClient) -> No
 )
 def test_base_url_with_or_without_slash(base_url: str, make_client: MakeClient) -> None:
     with respx.mock(base_url=BASE) as router:
-        route = router.get("/test_framework/v1/results/1/").mock(
+        route = router.get("/test_framework/v2/results/1/").mock(
             return_value=httpx.Response(200, json={"id": 1})
         )
         make_client(base_url=base_url).get_result(1)
-    assert str(route.calls.last.request.url) == f"{BASE}/test_framework/v1/results/1/"
+    assert str(route.calls.last.request.url) == f"{BASE}/test_framework/v2/results/1/"
 
 
 def test_base_url_path_prefix_is_kept(make_client: MakeClient) -> None:
     with respx.mock(base_url=f"{BASE}/proxy/cekura") as router:
-        route = router.get("/test_framework/v1/results/1/").mock(
+        route = router.get("/test_framework/v2/results/1/").mock(
             return_value=httpx.Response(200, json={"id": 1})
         )
         make_client(base_url=f"{BASE}/proxy/cekura/").get_result(1)
-    assert route.calls.last.request.url.path == "/proxy/cekura/test_framework/v1/results/1/"
+    assert route.calls.last.request.url.path == "/proxy/cekura/test_framework/v2/results/1/"
 
 
 @pytest.mark.parametrize(
@@ -371,7 +371,7 @@ def test_tls_verification_is_default_for_https_and_fails_closed_for_http() -> No
 def test_logger_name(make_client: MakeClient, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     with respx.mock(base_url=BASE) as router:
-        router.get("/test_framework/v1/results/1/").mock(
+        router.get("/test_framework/v2/results/1/").mock(
             return_value=httpx.Response(200, json={"id": 1})
         )
         make_client().get_result(1)

@@ -21,7 +21,7 @@ from cekura_cli.api.retry import RetryPolicy
 from cekura_cli.errors import RetriesExhausted, ServiceError
 
 MakeClient = Callable[..., CekuraClient]
-RESULT = "/test_framework/v1/results/5/"
+RESULT = "/test_framework/v2/results/5/"
 START = "/test_framework/v1/scenarios/run_scenarios_text/"
 SCENARIOS = "/test_framework/v1/scenarios/"
 OK_RESULT = {"id": 5, "status": "pending", "runs": [{"id": 7, "status": "pending"}]}

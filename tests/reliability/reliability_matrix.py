@@ -92,7 +92,7 @@ class FaultCase:
         return f"c{self.index:02d}-{self.agent}-{self.tag or 'all'}[{' | '.join(self.faults)}]"
 
     def cli_args(self, json_path: str) -> list[str]:
-        tag = ["--tag", self.tag] if self.tag else []
+        tag = ["--tag", self.tag] if self.tag else ["--all"]
         return ["run", *tag, "--json", json_path]
 
 

@@ -79,6 +79,7 @@ def run_with_every_channel(
         f"ws://127.0.0.1:{port}",
         "--transcripts",
         "transcripts",
+        "--all",
         "--json",
         "report.json",
         "--junit-xml",

@@ -80,7 +80,10 @@ def test_signal_while_starting_exits_130_and_starts_nothing(
     assert_clean_interrupt(code, stderr)
     assert requests_to(handle, POST_RUN) == 0
     assert handle.stats()["results_created"] == 0
-    assert not (tmp_path / "r.json").exists()  # nothing ran, so there is nothing to report
+    # nothing ran, so --json gets the error document (PRODUCT.md §13), not a report
+    document = json.loads((tmp_path / "r.json").read_text())
+    assert document["exit_code"] == 130 and document["error"]["kind"] == "interrupted"
+    assert "result_id" not in document
 
 
 @SIGNAL_PARAMS

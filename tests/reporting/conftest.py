@@ -55,6 +55,7 @@ def make_report(runs: list[RunReport], **overrides: object) -> ResultReport:
         "min_pass_rate": 1.0,
         "runs": tuple(runs),
         "elapsed_s": 72.34567,
+        "agent_id": 7,
     }
     fields.update(overrides)
     return ResultReport(**fields)  # type: ignore[arg-type]

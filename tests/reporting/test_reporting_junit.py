@@ -22,6 +22,7 @@ def test_one_testcase_per_run_with_counts(representative_report):
     assert suite.get("name") == "cekura"
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("5", "2", "1")
     assert suite.get("skipped") == "0"
+    assert root.get("skipped") is None  # not allowed on <testsuites> by the Jenkins XSD
     assert suite.get("time") == "72.346"
     cases = suite.findall("testcase")
     assert [case.get("name") for case in cases][:3] == [
@@ -29,7 +30,7 @@ def test_one_testcase_per_run_with_counts(representative_report):
         "Book a table #2",
         "Réservation — café ☕",
     ]
-    assert {case.get("classname") for case in cases} == {"cekura.PR_42_main_abc1234"}
+    assert {case.get("classname") for case in cases} == {"cekura.agent_7"}
 
 
 def test_failures_and_errors_are_classified(representative_report):
@@ -44,7 +45,7 @@ def test_failures_and_errors_are_classified(representative_report):
     error = errored.find("error")
     assert error.get("type") == "timeout"
     assert error.get("message").startswith("Connection to wss://agent.example/ws failed")
-    assert error.text.endswith("timed out\nafter 30s")  # the element keeps the newline
+    assert "timed out\nafter 30s\nhttps://" in error.text  # the element keeps the newline
 
 
 def test_system_out_has_the_link_and_the_transcript(representative_report):
@@ -60,10 +61,40 @@ def test_a_failing_run_without_reason_still_says_why(make_run_report, make_resul
     assert "did not pass" in failure.get("message")
 
 
-def test_classname_falls_back_to_the_result_id(make_run_report, make_result_report):
-    report = make_result_report([make_run_report(1, Outcome.PASSED)], name="  ***  ")
-    assert classname_for(report) == "cekura.123"
-    assert classname_for(make_result_report([], name=None)) == "cekura.123"
+def test_classname_names_the_agent_never_the_run(make_run_report, make_result_report):
+    runs = [make_run_report(1, Outcome.PASSED)]
+    first = make_result_report(runs, name="PR #1 main@aaaaaaa", result_id=1)
+    second = make_result_report(runs, name="nightly 2026-12-01", result_id=2)
+    assert classname_for(first) == classname_for(second) == "cekura.agent_7"
+    assert classname_for(make_result_report(runs, agent_id=None)) == "cekura"
+
+
+def test_testcase_names_are_unique_within_the_file(make_run_report, make_result_report):
+    runs = [
+        make_run_report(1, Outcome.PASSED, scenario_id=10, case_name="Greets"),
+        make_run_report(2, Outcome.FAILED, scenario_id=11, case_name="Greets"),
+        make_run_report(3, Outcome.PASSED, scenario_id=12, case_name="Books"),
+        make_run_report(4, Outcome.PASSED, scenario_id=None, case_name="Books"),
+        make_run_report(5, Outcome.PASSED, scenario_id=None, case_name="Books"),
+        make_run_report(6, Outcome.PASSED, scenario_id=13, case_name="Alone"),
+    ]
+    names = [case.get("name") for case in _parse(make_result_report(runs)).iter("testcase")]
+    assert names == [
+        "Greets [scenario 10]",
+        "Greets [scenario 11]",
+        "Books [scenario 12]",
+        "Books [run 4]",
+        "Books [run 5]",
+        "Alone",
+    ]
+
+
+def test_the_failure_body_starts_with_the_reason_then_the_link(
+    make_run_report, make_result_report
+):
+    run = make_run_report(9, Outcome.FAILED, reason="greeting: no reply", url="https://d/1?runId=9")
+    failure = _parse(make_result_report([run])).find("testsuite/testcase/failure")
+    assert failure.text.splitlines()[:2] == ["greeting: no reply", "https://d/1?runId=9"]
 
 
 def test_an_empty_result_is_a_valid_document(make_result_report):
