@@ -215,9 +215,7 @@ def latency_pass(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         suite = Path(tmp) / "suite.yaml"
         write_suite(suite, args.latency_conversations, args.turns)
-        results = [
-            api_chat_round(suite, slow_user_s=args.slow_user) for _ in range(args.rounds)
-        ]
+        results = [api_chat_round(suite, slow_user_s=args.slow_user) for _ in range(args.rounds)]
     notice = statistics.median(r["notice_ms"] for r in results)
     p90 = statistics.median(r["notice_p90_ms"] for r in results)
     polls = statistics.median(r["polls"] for r in results)

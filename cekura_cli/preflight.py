@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from cekura_cli.api.agents import AgentRecord
     from cekura_cli.api.client import CekuraClient
     from cekura_cli.doctor.agent_view import AgentView
-    from cekura_cli.errors import CekuraError
     from cekura_cli.orchestration.selection import Selection
     from cekura_cli.shim.probe import ProbeResult
     from cekura_cli.ui import Ui
@@ -234,27 +233,12 @@ def _is_loopback_url(url: str) -> bool:
 
 
 def run_doctor(args: DoctorArgs, *, ui: Ui) -> ExitCode:
-    """Run every check and report; exit 0 (all fine), 1 (a check failed) or 2 (bad flags)."""
-    from cekura_cli.errors import CekuraError
+    """Run every check and report; exit 0 (all fine), 1 (a check failed) or 2 (bad flags).
 
-    try:
-        return _run_doctor(args, ui)
-    except CekuraError as exc:
-        if args.json_out:
-            _write_error_json(args.json_out, exc, ui)
-        raise
-
-
-def _write_error_json(destination: str, exc: CekuraError, ui: Ui) -> None:
-    from contextlib import suppress
-
-    from cekura_cli.plan import write_plan_json
-    from cekura_cli.redact import redact
-
-    error = {"kind": type(exc).__name__, "message": redact(exc.message)}
-    document = {"exit_code": int(exc.exit_code), "error": error}
-    with suppress(OSError):
-        write_plan_json(document, destination, ui.stdout)
+    A flag error reaches the CLI boundary, which writes the ``--json`` error document
+    (:mod:`cekura_cli.reporting.error_document`), as for every command.
+    """
+    return _run_doctor(args, ui)
 
 
 def _run_doctor(args: DoctorArgs, ui: Ui) -> ExitCode:

@@ -171,8 +171,7 @@ def evaluate(scenario: ScenarioSpec, first_speaker: str, record: ConversationRec
     # marked pass or fail, and one alignment per check.
     lines = [f"{FAIL_MARK} The conversation failed: {record.error}"] if record.error else []
     lines += [
-        f"{PASS_MARK if m['value'] else FAIL_MARK} {m['name']}: {m['explanation']}"
-        for m in metrics
+        f"{PASS_MARK if m['value'] else FAIL_MARK} {m['name']}: {m['explanation']}" for m in metrics
     ]
     expected_outcome = {
         "score": 100 if success else 0,

@@ -55,7 +55,6 @@ def vocera_headers(
     return tuple(headers)
 
 
-
 class _OpenFailed(Exception):
     pass
 

@@ -278,9 +278,7 @@ class ShimServer:
             task = asyncio.current_task()
             if task is not None and hasattr(task, "uncancel"):
                 task.uncancel()
-            log.warning(
-                "%s: agent missed the %gs turn timeout", label(conv), self.turn_timeout_s
-            )
+            log.warning("%s: agent missed the %gs turn timeout", label(conv), self.turn_timeout_s)
             if fallback is None:
                 return
             raw = fallback
@@ -441,4 +439,3 @@ def _why_closed(ws: ServerConnection) -> tuple[EndedBy, str]:
             return EndedBy.TIMEOUT, "keepalive ping timeout"
         return EndedBy.DISCONNECT, f"closed by the shim ({sent.code} {sent.reason})".strip()
     return EndedBy.DISCONNECT, "connection lost"
-
