@@ -42,6 +42,7 @@ def report_to_dict(report: ResultReport) -> dict[str, Any]:
             "passed": counts.passed,
             "failed": counts.failed,
             "errored": counts.errored,
+            "skipped": counts.skipped,
         },
         "pass_rate": round_rate(report.pass_rate),
         "min_pass_rate": round(report.min_pass_rate, 4),
@@ -70,6 +71,7 @@ def _run_to_dict(run: RunReport) -> dict[str, Any]:
         "quarantined": run.quarantined,
         "gating": run.gating,
         "passes": run.passes,
+        "case_key": _text(run.case_key),
     }
 
 

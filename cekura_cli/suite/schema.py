@@ -1,0 +1,114 @@
+"""Offline validation against the bundled copy of the service's test-suite v1 schema.
+
+The schema (``test-suite-v1.schema.json``, draft 2020-12, ``additionalProperties:
+false`` everywhere) is the service's own (``GET …/scenarios/json_schema/``), copied
+verbatim. It does not know this tool's ``local:`` blocks, so they are removed before
+validating and checked by :mod:`cekura_cli.suite.rules` instead.
+
+:mod:`jsonschema` is imported here only, and this module only when a suite file is
+checked, so ``cekura --help`` never pays for it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from cekura_cli.suite.source import Problem, SourceDoc
+
+SCHEMA_FILE = "test-suite-v1.schema.json"
+LOCAL_KEY = "local"
+MAX_MESSAGE_CHARS = 200
+
+
+def bundled_schema() -> dict[str, Any]:
+    """The service's v1 suite schema as shipped in this package."""
+    text = (resources.files("cekura_cli.suite") / SCHEMA_FILE).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(bundled_schema())
+
+
+def without_local(data: Any) -> Any:
+    """A shallow copy of the suite data with every ``local:`` block removed."""
+    if not isinstance(data, dict):
+        return data
+    stripped = {k: v for k, v in data.items() if k != LOCAL_KEY}
+    scenarios = stripped.get("scenarios")
+    if isinstance(scenarios, list):
+        stripped["scenarios"] = [
+            {k: v for k, v in case.items() if k != LOCAL_KEY} if isinstance(case, dict) else case
+            for case in scenarios
+        ]
+    return stripped
+
+
+def schema_problems(doc: SourceDoc) -> list[Problem]:
+    """Every schema violation of ``doc`` (its ``local:`` blocks left out), in file order."""
+    problems: list[Problem] = []
+    for error in _validator().iter_errors(without_local(doc.data)):
+        problems.extend(_describe(error, doc))
+    return problems
+
+
+def _describe(error: Any, doc: SourceDoc) -> list[Problem]:
+    path = list(error.absolute_path)
+    kind = error.validator
+    if kind == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        out = []
+        for key in error.instance:
+            if key in allowed or (key == LOCAL_KEY and _local_allowed(path)):
+                continue
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            out.append(doc.problem([*path, str(key)], f"unknown field '{key}'{hint}", key=True))
+        return out
+    if kind == "required":
+        missing = next((name for name in error.validator_value if name not in error.instance), None)
+        if missing is not None:
+            why = _required_why(error)
+            return [doc.problem(path, f"required field '{missing}' is missing{why}")]
+    if kind == "oneOf" and error.context:
+        return [doc.problem(path, _one_of_message(error))]
+    return [doc.problem(path, _short(error.message))]
+
+
+def _local_allowed(path: list[Any]) -> bool:
+    return path == [] or (len(path) == 2 and path[0] == "scenarios")
+
+
+def _required_why(error: Any) -> str:
+    schema_path = list(error.schema_path)
+    if "then" in schema_path:
+        return " (type: conditional_actions needs it)"
+    if "else" in schema_path:
+        return " (unless type is conditional_actions)"
+    return ""
+
+
+def _one_of_message(error: Any) -> str:
+    from jsonschema.exceptions import best_match
+
+    # The alternative of the right type says what is wrong (a type mismatch says nothing).
+    typed = [e for e in error.context if e.validator != "type"]
+    best = best_match(typed or error.context)
+    detail = _short(best.message) if best is not None else "matches no allowed form"
+    if not typed and isinstance(error.instance, (int, float, str)):
+        return f"must be an id (integer >= 1) or an object, got {_short(repr(error.instance))}"
+    return detail
+
+
+def _short(message: str) -> str:
+    flat = " ".join(message.split())
+    if len(flat) > MAX_MESSAGE_CHARS:
+        flat = flat[: MAX_MESSAGE_CHARS - 1].rstrip() + "…"
+    return flat
