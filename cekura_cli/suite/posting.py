@@ -21,8 +21,17 @@ _SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 MAX_MESSAGE_CHARS = 300
 
 
+OFFLINE_ONLY_SERVICE_KEYS = ("metrics", "personality")
+"""Left out of what a ``--local`` run posts to the sandbox: the ``local:`` checks are
+its metrics, and service ids (metrics, personalities, test profiles) mean nothing there."""
+
+
 def build_spec(
-    suite: SuiteFile, cases: Sequence[SuiteCase], *, frequency: int | None = None
+    suite: SuiteFile,
+    cases: Sequence[SuiteCase],
+    *,
+    frequency: int | None = None,
+    offline: bool = False,
 ) -> dict[str, Any]:
     """The spec to post: selected cases only, no ``local:`` blocks, frequency applied."""
     spec: dict[str, Any] = dict(suite.top)
@@ -31,7 +40,11 @@ def build_spec(
         body = dict(case.spec)
         if frequency is not None:
             body["frequency"] = frequency
+        if offline:
+            body = _offline(body)
         posted.append(body)
+    if offline and isinstance(spec.get("defaults"), dict):
+        spec["defaults"] = _offline(spec["defaults"])
     spec["scenarios"] = posted
     return spec
 
@@ -42,6 +55,13 @@ def build_body(spec: Mapping[str, Any], *, agent_id: int, name: str | None) -> d
     if name:
         body["name"] = name[:255]
     return body
+
+
+def _offline(part: dict[str, Any]) -> dict[str, Any]:
+    kept = {k: v for k, v in part.items() if k not in OFFLINE_ONLY_SERVICE_KEYS}
+    if isinstance(kept.get("test_profile"), int):
+        del kept["test_profile"]
+    return kept
 
 
 def total_runs(cases: Sequence[SuiteCase], *, frequency: int | None = None) -> int:

@@ -51,10 +51,12 @@ def without_local(data: Any) -> Any:
     return stripped
 
 
-def schema_problems(doc: SourceDoc) -> list[Problem]:
-    """Every schema violation of ``doc`` (its ``local:`` blocks left out), in file order."""
+def schema_problems(doc: SourceDoc, *, strip_local: bool = True) -> list[Problem]:
+    """Every schema violation of ``doc`` (its ``local:`` blocks left out unless
+    ``strip_local`` is False: the sandbox checks posted specs as the service does)."""
     problems: list[Problem] = []
-    for error in _validator().iter_errors(without_local(doc.data)):
+    data = without_local(doc.data) if strip_local else doc.data
+    for error in _validator().iter_errors(data):
         problems.extend(_describe(error, doc))
     return problems
 
@@ -66,7 +68,7 @@ def _describe(error: Any, doc: SourceDoc) -> list[Problem]:
         allowed = sorted(error.schema.get("properties", {}))
         out = []
         for key in error.instance:
-            if key in allowed or (key == LOCAL_KEY and _local_allowed(path)):
+            if key in allowed:
                 continue
             close = difflib.get_close_matches(str(key), allowed, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
@@ -80,10 +82,6 @@ def _describe(error: Any, doc: SourceDoc) -> list[Problem]:
     if kind == "oneOf" and error.context:
         return [doc.problem(path, _one_of_message(error))]
     return [doc.problem(path, _short(error.message))]
-
-
-def _local_allowed(path: list[Any]) -> bool:
-    return path == [] or (len(path) == 2 and path[0] == "scenarios")
 
 
 def _required_why(error: Any) -> str:

@@ -1,0 +1,65 @@
+"""The offline backend: a suite file's ``local:`` blocks as the sandbox's scenario file.
+
+``cekura run --local --suite FILE`` starts the sandbox with one scripted scenario per
+selected case that has a ``local:`` block (name and tags from the case, the script and
+checks from the block, ``instructions``/``expected_outcome`` shown as in the service),
+then posts the stripped spec to the sandbox's ``run_scenarios_json`` exactly as it
+would to the service; the sandbox plays each posted case by its name.
+
+The same conversion lets the bundled example suite and any ``--scenarios`` file be
+written in the suite format: :func:`sandbox_suite_from_doc` is what the sandbox's loader
+calls for a file with ``version: "1"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from cekura_cli.sandbox.scenario_file import Suite
+from cekura_cli.suite.model import SuiteCase, SuiteFile
+
+
+def has_script(case: SuiteCase) -> bool:
+    return case.local is not None
+
+
+def sandbox_suite(suite: SuiteFile, cases: Sequence[SuiteCase]) -> Suite:
+    """The sandbox scenario file for ``cases`` (those without a script are left out)."""
+    top: dict[str, Any] = dict(suite.local or {})
+    profiles = list(top.get("test_profiles") or [])
+    data: dict[str, Any] = {"version": 1, "scenarios": []}
+    for key in ("agent", "defaults"):
+        if key in top:
+            data[key] = top[key]
+    for case in cases:
+        if case.local is None:
+            continue
+        scenario: dict[str, Any] = {
+            "id": len(data["scenarios"]) + 1,
+            "name": case.name,
+            "tags": list(case.tags),
+            **case.local,
+        }
+        for source, target in (("instructions", "description"), ("expected_outcome",) * 2):
+            value = case.spec.get(source)
+            if isinstance(value, str) and value.strip():
+                scenario[target] = value
+        profile = case.spec.get("test_profile")
+        if isinstance(profile, dict):
+            profiles.append(
+                {
+                    "id": max([p["id"] for p in profiles] + [0]) + 1,
+                    "name": profile.get("name") or f"{case.name} profile",
+                    "information": {
+                        **(profile.get("agent_variables") or {}),
+                        **(profile.get("caller_variables") or {}),
+                    },
+                }
+            )
+            scenario["test_profile"] = profiles[-1]["id"]
+        elif isinstance(profile, int) and any(p.get("id") == profile for p in profiles):
+            scenario["test_profile"] = profile
+        data["scenarios"].append(scenario)
+    data["test_profiles"] = profiles
+    return Suite.model_validate(data)
