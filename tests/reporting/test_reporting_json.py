@@ -50,13 +50,14 @@ RUN_KEYS = [
     "quarantined",
     "gating",
     "passes",
+    "case_key",
 ]
 
 
 def test_keys_come_in_the_documented_order(representative_report):
     document = report_to_dict(representative_report)
     assert list(document) == TOP_LEVEL_KEYS
-    assert list(document["counts"]) == ["total", "passed", "failed", "errored"]
+    assert list(document["counts"]) == ["total", "passed", "failed", "errored", "skipped"]
     assert all(list(run) == RUN_KEYS for run in document["runs"])
     assert document["schema_version"] == SCHEMA_VERSION == 1
 
@@ -64,7 +65,7 @@ def test_keys_come_in_the_documented_order(representative_report):
 def test_values_follow_the_report(representative_report):
     document = report_to_dict(representative_report)
     assert document["verdict"] == "failed"
-    assert document["counts"] == {"total": 5, "passed": 2, "failed": 2, "errored": 1}
+    assert document["counts"] == {"total": 5, "passed": 2, "failed": 2, "errored": 1, "skipped": 0}
     assert [run["outcome"] for run in document["runs"]] == [
         "passed",
         "failed",
