@@ -1,4 +1,4 @@
-"""Offline validation: the bundled schema, the extra rules, local: blocks, every problem with its line."""
+"""Offline validation: the bundled schema, the extra rules, local: blocks, lines."""
 
 from __future__ import annotations
 
@@ -47,8 +47,9 @@ def test_json_and_yaml_mean_the_same(tmp_path: Path) -> None:
 def test_an_unknown_field_names_its_line_and_the_likely_field(tmp_path: Path) -> None:
     text = VALID.replace("    instructions: Ask about the weather.", "    instrucions: Ask.")
     found = problems(tmp_path, text)
-    assert "suite.yaml:18: scenarios[1].instrucions: unknown field 'instrucions'; did you mean " in (
-        "\n".join(found)
+    assert (
+        "suite.yaml:18: scenarios[1].instrucions: unknown field 'instrucions'; did you mean "
+        in ("\n".join(found))
     )
     assert any("scenarios[1]: required field 'instructions' is missing" in p for p in found)
 
@@ -123,7 +124,9 @@ def test_local_blocks_are_checked_with_the_sandbox_models(tmp_path: Path) -> Non
     )
     found = problems(tmp_path, text)
     assert any(p.startswith("suite.yaml:12: scenarios[0].local.first_speaker:") for p in found)
-    assert any("scenarios[0].local.turns[0].expect.reply_matches: invalid regex" in p for p in found)
+    assert any(
+        "scenarios[0].local.turns[0].expect.reply_matches: invalid regex" in p for p in found
+    )
 
 
 def test_unknown_local_keys_and_a_bad_top_level_local_block(tmp_path: Path) -> None:
