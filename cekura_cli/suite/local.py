@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from cekura_cli.errors import ConfigError
 from cekura_cli.sandbox.scenario_file import Suite
 from cekura_cli.suite.model import SuiteCase, SuiteFile
 
@@ -63,3 +64,26 @@ def sandbox_suite(suite: SuiteFile, cases: Sequence[SuiteCase]) -> Suite:
         data["scenarios"].append(scenario)
     data["test_profiles"] = profiles
     return Suite.model_validate(data)
+
+
+def is_test_suite(data: Any) -> bool:
+    """A Cekura test suite says ``version: "1"`` (a string); a scenario file ``version: 1``."""
+    return isinstance(data, dict) and data.get("version") == "1"
+
+
+def sandbox_suite_from_text(text: str, *, filename: str) -> Suite:
+    """A test-suite file as the sandbox's scenario file: its cases with ``local:`` blocks."""
+    from cekura_cli.suite.loading import build_suite, check_source
+    from cekura_cli.suite.source import SuiteFileError, parse_source
+
+    doc = parse_source(text, filename=filename)
+    problems = check_source(doc)
+    if problems:
+        raise SuiteFileError(problems)
+    suite = build_suite(doc)
+    if not any(has_script(case) for case in suite.cases):
+        raise ConfigError(
+            f"{filename}: no test case has a local: block, so the sandbox has nothing to play",
+            hint="add local: turns to a case (docs/suite.md)",
+        )
+    return sandbox_suite(suite, suite.cases)

@@ -33,14 +33,14 @@ def cost_of(answer: Mapping[str, Any]) -> tuple[Any, str | None]:
     if isinstance(amount, dict):  # {"amount": 0.35, "currency": "USD"}-style
         unit = unit or next((amount[k] for k in UNIT_KEYS if isinstance(amount.get(k), str)), None)
         amount = amount.get("amount", amount.get("value"))
-    return amount, (clean(unit) if unit else None)
+    return amount, (_flat(unit) if unit else None)
 
 
 def _cost_text(answer: Mapping[str, Any]) -> str:
     amount, unit = cost_of(answer)
     if amount is None:
         return "not stated by the service"
-    return clean(f"{amount} {unit}" if unit else f"{amount}")
+    return _flat(f"{amount} {unit}" if unit else f"{amount}")
 
 
 def plan_cases(answer: Mapping[str, Any], cases: Sequence[SuiteCase]) -> list[dict[str, Any]]:
@@ -79,7 +79,7 @@ def plan_document(
         "dry_run": True,
         "valid": True,
         "file": suite.file,
-        "suite_name": suite.name,
+        "suite_name": clean(suite.name) if suite.name else None,
         "test_cases": [
             {**row, "name": clean(row["name"]), "tags": [clean(t) for t in row["tags"]]}
             for row in plan_cases(answer, cases)
@@ -106,10 +106,10 @@ def render_plan(
     table.add_column("tags")
     for row in plan_cases(answer, cases):
         table.add_row(
-            clean(row["case_key"] or "—"),
-            clean(row["name"]),
+            _flat(row["case_key"] or "—"),
+            _flat(row["name"]),
             str(row["runs"]),
-            clean(", ".join(row["tags"])),
+            _flat(", ".join(row["tags"])),
         )
     ui.console.print(table, markup=False, highlight=False)
     runs = _count(total_runs_of(answer, cases), "run")
@@ -121,3 +121,8 @@ def render_plan(
 
 def _count(number: int, noun: str = "test case") -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _flat(text: object) -> str:
+    """Cleaned and on one line: nothing from the file or the service starts a line."""
+    return " ".join(clean(str(text)).split())
