@@ -34,7 +34,44 @@ def bundled_schema() -> dict[str, Any]:
 def _validator() -> Any:
     from jsonschema import Draft202012Validator
 
-    return Draft202012Validator(bundled_schema())
+    return Draft202012Validator(fast_equivalent(bundled_schema()))
+
+
+def fast_equivalent(schema: dict[str, Any]) -> dict[str, Any]:
+    """The same schema, cheaper to check (a 200-case file: ~3x faster).
+
+    Two rewrites that change no verdict: local ``$ref``s to ``$defs`` are inlined (the
+    schema is not recursive), so no reference is resolved per case; and a ``oneOf`` whose
+    branches require different JSON types becomes an ``anyOf`` (at most one branch can
+    match, so "exactly one" and "at least one" agree, and ``anyOf`` stops at the first
+    match instead of trying every branch). A test checks both schemas agree.
+    """
+    defs = schema.get("$defs", {})
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, list):
+            return [rewrite(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/") and len(node) == 1:
+            return rewrite(defs[ref.removeprefix("#/$defs/")])
+        out = {k: rewrite(v) for k, v in node.items() if k != "$defs"}
+        branches = out.get("oneOf")
+        if isinstance(branches, list) and _types_disjoint(branches):
+            out["anyOf"] = out.pop("oneOf")
+        return out
+
+    return rewrite(schema)
+
+
+def _types_disjoint(branches: list[Any]) -> bool:
+    types = [b.get("type") if isinstance(b, dict) else None for b in branches]
+    if not all(isinstance(t, str) for t in types):
+        return False
+    if "number" in types and "integer" in types:
+        return False  # an integer is also a number
+    return len(set(types)) == len(types)
 
 
 def without_local(data: Any) -> Any:
@@ -79,7 +116,7 @@ def _describe(error: Any, doc: SourceDoc) -> list[Problem]:
         if missing is not None:
             why = _required_why(error)
             return [doc.problem(path, f"required field '{missing}' is missing{why}")]
-    if kind == "oneOf" and error.context:
+    if kind in ("oneOf", "anyOf") and error.context:
         return [doc.problem(path, _one_of_message(error))]
     return [doc.problem(path, _short(error.message))]
 

@@ -61,11 +61,17 @@ class SourceDoc:
 
     file: str
     data: Any
+    root: yaml.Node | None = field(default=None, repr=False)
+    """The composed node tree; the line index is built from it on first use (a valid
+    file never needs it, and indexing 200 cases costs as much as checking them)."""
     lines: dict[Path_, int] = field(default_factory=dict)
     key_lines: dict[Path_, int] = field(default_factory=dict)
 
     def line_of(self, path: Iterable[int | str], *, key: bool = False) -> int | None:
         """The line of ``path``, else of its deepest written ancestor (None without an index)."""
+        if self.root is not None:
+            _index(self.root, (), self)
+            self.root = None
         parts = tuple(path)
         if key and parts in self.key_lines:
             return self.key_lines[parts]
@@ -135,9 +141,7 @@ def parse_source(text: str, *, filename: str) -> SourceDoc:
             raise _fail(filename, None, "(file)", f"YAML error: {exc}") from exc
         finally:
             loader.dispose()
-    doc = SourceDoc(filename, data)
-    if root is not None:
-        _index(root, (), doc)
+    doc = SourceDoc(filename, data, root)
     if data is None:
         raise _fail(filename, 1, "(top level)", "the file is empty; expected a test suite")
     if not isinstance(data, dict):

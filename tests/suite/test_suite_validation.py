@@ -146,3 +146,37 @@ def test_loading_an_invalid_file_raises_with_every_problem(tmp_path: Path) -> No
     assert len(caught.value.problems) == 2
     assert caught.value.exit_code == 2
     assert "(and 1 more problem)" in caught.value.message
+
+
+def test_the_fast_schema_gives_the_same_verdicts_as_the_services(tmp_path: Path) -> None:
+    from jsonschema import Draft202012Validator
+
+    from cekura_cli.suite.schema import fast_equivalent
+
+    original = Draft202012Validator(bundled_schema())
+    fast = Draft202012Validator(fast_equivalent(bundled_schema()))
+    assert "$ref" not in json.dumps(fast.schema) and "oneOf" not in json.dumps(fast.schema)
+    base = yaml.safe_load(VALID)
+    for case in base["scenarios"]:
+        case.pop("local", None)
+    variants = [
+        {},
+        {"personality": 3},
+        {"personality": 0},
+        {"personality": "x"},
+        {"personality": {"prompt": "p"}},
+        {"personality": {"base": 2, "speed": 1.1}},
+        {"personality": {"base": 2, "speed": 2}},
+        {"test_profile": {"name": "n", "caller_variables": {"a": 1}}},
+        {"test_profile": {}},
+        {"test_profile": True},
+        {"metrics": [1, "slug_ok", "Bad", 0, 2.5]},
+        {"type": "conditional_actions"},
+        {"type": "conditional_actions", "conditional_actions": {}, "language": "en"},
+    ]
+    for variant in variants:
+        document = json.loads(json.dumps(base))
+        document["scenarios"][0].update(variant)
+        assert original.is_valid(document) == fast.is_valid(document), variant
+        paths = sorted(list(e.absolute_path) for e in original.iter_errors(document))
+        assert paths == sorted(list(e.absolute_path) for e in fast.iter_errors(document)), variant
