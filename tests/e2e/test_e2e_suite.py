@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from e2e_helpers import API_KEY, cli_environment, run_cli
+from e2e_helpers import API_KEY, cli_environment, interrupt_after_start, run_cli
 
 SUITE = """\
 version: "1"
@@ -230,3 +230,38 @@ def test_suite_validate_and_init_work_offline(tmp_path: Path) -> None:
     assert local.returncode == 0, local.stderr
     outcomes = [r["outcome"] for r in json.loads(local.stdout)["runs"]]
     assert outcomes == ["passed", "skipped"]
+
+
+def _end_calls(handle) -> int:
+    return sum(
+        count for route, count in handle.stats()["requests"].items() if "end_calls" in route
+    )
+
+
+def test_a_suite_run_that_times_out_ends_its_calls_and_reports(sandbox, tmp_path: Path) -> None:
+    handle = sandbox(faults=["runs:never_finish"])
+    done = run_cli(
+        ["run", "--suite", str(suite_file(tmp_path)), "--case", "greet", "--timeout", "3",
+         "--json", "r.json", "--junit-xml", "j.xml"],
+        cli_environment(handle.url),
+        tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 4, done.stderr
+    assert _end_calls(handle) >= 1
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["timed_out"] is True and report["runs"][0]["case_key"] == "greet"
+    assert 'name="greet"' in (tmp_path / "j.xml").read_text()
+
+
+def test_an_interrupted_suite_run_ends_its_calls_and_exits_130(sandbox, tmp_path: Path) -> None:
+    handle = sandbox(faults=["runs:never_finish"])
+    code, stderr = interrupt_after_start(
+        ["run", "--suite", str(suite_file(tmp_path)), "--tag", "smoke", "--json", "r.json"],
+        cli_environment(handle.url),
+        tmp_path,
+    )
+    assert code == 130, stderr
+    assert _end_calls(handle) >= 1
+    assert handle.stats()["results_created"] == 1
+    assert json.loads((tmp_path / "r.json").read_text())["interrupted"] is True
+    assert "Traceback" not in stderr
