@@ -4,14 +4,17 @@ A ``local:`` block on a test case holds the scenario-file keys the sandbox needs
 it offline (``docs/scenario-file.md``): ``first_speaker``, ``turns``, ``expect`` and
 ``headers``. Name and tags come from the case itself. A top-level ``local:`` block may
 set the sandbox's ``agent`` and ``defaults`` (``first_speaker``, ``greeting_timeout_s``)
-and its ``test_profiles``. Both are checked with the sandbox's own models, so a typo in
-a local check is an error with its line, exactly as in a scenario file.
+and its ``test_profiles``. Both are checked against the scenario file's JSON Schema (the
+sandbox's models, exported) plus the two rules its models add (regexes compile, header
+names), so a typo in a local check is an error with its line, as in a scenario file.
 """
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Sequence
+import json
+import re
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 from cekura_cli.suite.source import Problem, SourceDoc
@@ -20,6 +23,7 @@ MIN_CASES = 1
 MAX_CASES = 200
 CASE_LOCAL_KEYS = ("first_speaker", "turns", "expect", "headers")
 TOP_LOCAL_KEYS = ("agent", "defaults", "test_profiles")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")  # as the sandbox's ScenarioSpec
 
 
 def rule_problems(doc: SourceDoc) -> list[Problem]:
@@ -83,84 +87,91 @@ def rule_problems(doc: SourceDoc) -> list[Problem]:
     return problems
 
 
+@lru_cache(maxsize=1)
+def _local_validators() -> tuple[Any, Any]:
+    """Validators for a case's and the top-level ``local:`` block, from the scenario file's
+    shipped JSON Schema (generated from the sandbox's models; a test keeps them equal),
+    so checking a suite never imports pydantic."""
+    from jsonschema import Draft202012Validator
+
+    from cekura_cli.suite.schema import fast_equivalent
+
+    text = (resources.files("cekura_cli.sandbox") / "scenario-file.schema.json").read_text(
+        encoding="utf-8"
+    )
+    defs = json.loads(text)["$defs"]
+    scenario = defs["ScenarioSpec"]
+    case = {
+        **scenario,
+        "properties": {k: v for k, v in scenario["properties"].items() if k in CASE_LOCAL_KEYS},
+        "required": ["turns"],
+        "$defs": defs,
+    }
+    top = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "agent": {"$ref": "#/$defs/AgentSpec"},
+            "defaults": {"$ref": "#/$defs/Defaults"},
+            "test_profiles": {"type": "array", "items": {"$ref": "#/$defs/TestProfile"}},
+        },
+        "$defs": defs,
+    }
+    return (
+        Draft202012Validator(fast_equivalent(case)),
+        Draft202012Validator(fast_equivalent(top)),
+    )
+
+
 def _case_local_problems(doc: SourceDoc, index: int, case: dict[str, Any]) -> list[Problem]:
-    from pydantic import ValidationError
+    from cekura_cli.suite.schema import describe_errors
 
-    from cekura_cli.sandbox.scenario_file import ScenarioSpec
-
-    where: list[int | str] = ["scenarios", index, "local"]
+    where = ("scenarios", index, "local")
     block = case["local"]
     if not isinstance(block, dict):
         return [doc.problem(where, "must be a mapping with 'turns' (see docs/scenario-file.md)")]
-    problems = _unknown_keys(doc, where, block, CASE_LOCAL_KEYS)
-    if problems:
-        return problems
-    name = case.get("name") if isinstance(case.get("name"), str) and case.get("name") else "case"
-    try:
-        ScenarioSpec.model_validate({"name": name[:200], **block})
-    except ValidationError as exc:
-        return _pydantic_problems(doc, where, exc)
-    return []
+    problems = describe_errors(_local_validators()[0].iter_errors(block), doc, where)
+    return problems + _semantic_problems(doc, where, block)
 
 
 def _top_local_problems(doc: SourceDoc, block: Any) -> list[Problem]:
-    from pydantic import ValidationError
+    from cekura_cli.suite.schema import describe_errors
 
-    from cekura_cli.sandbox.scenario_file import AgentSpec, Defaults, TestProfile
-
-    where: list[int | str] = ["local"]
+    where = ("local",)
     if not isinstance(block, dict):
         return [doc.problem(where, "must be a mapping (agent, defaults, test_profiles)")]
-    problems = _unknown_keys(doc, where, block, TOP_LOCAL_KEYS)
-    for key, model in (("agent", AgentSpec), ("defaults", Defaults)):
-        if key in block:
-            try:
-                model.model_validate(block[key])
-            except ValidationError as exc:
-                problems.extend(_pydantic_problems(doc, [*where, key], exc))
-    profiles = block.get("test_profiles", [])
-    if not isinstance(profiles, list):
-        problems.append(doc.problem([*where, "test_profiles"], "must be a list"))
-        profiles = []
-    for number, profile in enumerate(profiles):
-        try:
-            TestProfile.model_validate(profile)
-        except ValidationError as exc:
-            problems.extend(_pydantic_problems(doc, [*where, "test_profiles", number], exc))
+    problems = describe_errors(_local_validators()[1].iter_errors(block), doc, where)
+    url = (block.get("agent") or {}).get("websocket_url") if not problems else None
+    if isinstance(url, str) and not url.startswith(("ws://", "wss://")):
+        problems.append(
+            doc.problem([*where, "agent", "websocket_url"], "must be a ws:// or wss:// URL")
+        )
     return problems
 
 
-def _unknown_keys(
-    doc: SourceDoc, where: list[int | str], block: dict[str, Any], allowed: Sequence[str]
+def _semantic_problems(
+    doc: SourceDoc, where: tuple[int | str, ...], block: dict[str, Any]
 ) -> list[Problem]:
+    """What the sandbox's models check beyond their schema: regexes compile, header names."""
     problems = []
-    for key in block:
-        if key not in allowed:
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else f" (allowed: {', '.join(allowed)})"
-            problems.append(
-                doc.problem([*where, str(key)], f"unknown field '{key}'{hint}", key=True)
-            )
-    return problems
-
-
-def _pydantic_problems(doc: SourceDoc, where: list[int | str], exc: Any) -> list[Problem]:
-    problems: list[Problem] = []
-    seen: set[tuple[Any, ...]] = set()
-    for error in exc.errors(include_url=False):
-        loc = [part for part in error["loc"] if isinstance(part, int) or "[" not in str(part)]
-        if tuple(loc) in seen:
-            continue  # one line per place: a union's alternatives all fail at the same spot
-        seen.add(tuple(loc))
-        kind = error.get("type", "")
-        message = str(error.get("msg", "invalid value"))
-        for prefix in ("Value error, ", "Assertion failed, "):
-            message = message.removeprefix(prefix)
-        if kind == "extra_forbidden":
-            message = f"unknown field '{loc[-1]}'"
-        elif kind == "missing":
-            message = f"required field '{loc[-1]}' is missing"
-            problems.append(doc.problem([*where, *loc[:-1]], message))
+    turns = block.get("turns")
+    for number, turn in enumerate(turns if isinstance(turns, list) else []):
+        expect = turn.get("expect") if isinstance(turn, dict) else None
+        pattern = expect.get("reply_matches") if isinstance(expect, dict) else None
+        if isinstance(pattern, str):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                path = [*where, "turns", number, "expect", "reply_matches"]
+                problems.append(doc.problem(path, f"invalid regex {pattern!r}: {exc}"))
+    headers = block.get("headers")
+    for name in headers if isinstance(headers, dict) else {}:
+        text = str(name)
+        if not _HEADER_NAME.match(text) or not text.lower().startswith("x-"):
+            message = f"header {text!r} must be a valid header name starting with X-"
+        elif text.lower().startswith("x-vocera-"):
+            message = f"header {text!r} is reserved: X-VOCERA-* are set by the tester"
+        else:
             continue
-        problems.append(doc.problem([*where, *loc], message, key=kind == "extra_forbidden"))
+        problems.append(doc.problem([*where, "headers", text], message, key=True))
     return problems

@@ -98,8 +98,15 @@ def schema_problems(doc: SourceDoc, *, strip_local: bool = True) -> list[Problem
     return problems
 
 
-def _describe(error: Any, doc: SourceDoc) -> list[Problem]:
-    path = list(error.absolute_path)
+def describe_errors(
+    errors: Any, doc: SourceDoc, prefix: tuple[int | str, ...] = ()
+) -> list[Problem]:
+    """Problems for jsonschema ``errors`` found in the part of ``doc`` at ``prefix``."""
+    return [problem for error in errors for problem in _describe(error, doc, prefix)]
+
+
+def _describe(error: Any, doc: SourceDoc, prefix: tuple[int | str, ...] = ()) -> list[Problem]:
+    path = [*prefix, *error.absolute_path]
     kind = error.validator
     if kind == "additionalProperties" and isinstance(error.instance, dict):
         allowed = sorted(error.schema.get("properties", {}))
@@ -117,7 +124,13 @@ def _describe(error: Any, doc: SourceDoc) -> list[Problem]:
             why = _required_why(error)
             return [doc.problem(path, f"required field '{missing}' is missing{why}")]
     if kind in ("oneOf", "anyOf") and error.context:
-        return [doc.problem(path, _one_of_message(error))]
+        # The alternative of the right type says what is wrong (a type mismatch says nothing).
+        typed = [e for e in error.context if e.validator != "type"]
+        if typed:
+            from jsonschema.exceptions import best_match
+
+            return _describe(best_match(typed), doc, prefix)
+        return [doc.problem(path, _expected_types(error))]
     return [doc.problem(path, _short(error.message))]
 
 
@@ -130,16 +143,25 @@ def _required_why(error: Any) -> str:
     return ""
 
 
-def _one_of_message(error: Any) -> str:
-    from jsonschema.exceptions import best_match
-
-    # The alternative of the right type says what is wrong (a type mismatch says nothing).
-    typed = [e for e in error.context if e.validator != "type"]
-    best = best_match(typed or error.context)
-    detail = _short(best.message) if best is not None else "matches no allowed form"
-    if not typed and isinstance(error.instance, (int, float, str)):
-        return f"must be an id (integer >= 1) or an object, got {_short(repr(error.instance))}"
-    return detail
+def _expected_types(error: Any) -> str:
+    names = {
+        "integer": "an integer",
+        "string": "a string",
+        "object": "a mapping",
+        "array": "a list",
+        "number": "a number",
+        "boolean": "true or false",
+        "null": "null",
+    }
+    wanted = []
+    for sub in error.context:
+        for kind in (
+            sub.validator_value if isinstance(sub.validator_value, list) else [sub.validator_value]
+        ):
+            label = names.get(str(kind), str(kind))
+            if label not in wanted and label != "null":
+                wanted.append(label)
+    return f"must be {' or '.join(wanted) or 'another value'}, got {_short(repr(error.instance))}"
 
 
 def _short(message: str) -> str:

@@ -64,7 +64,7 @@ def test_every_problem_is_listed_at_once_in_line_order(tmp_path: Path) -> None:
     found = problems(tmp_path, text)
     assert found == [
         "suite.yaml:15: scenarios[0].local.turns[0].expect.reply_contain: unknown field "
-        "'reply_contain'",
+        "'reply_contain'; did you mean 'reply_contains'?",
         "suite.yaml:16: scenarios[1].key: duplicate key 'greet' (also scenarios[0]); keys "
         "identify test cases across commits and must be unique",
         "suite.yaml:20: scenarios[1].metrics[0]: 'Bad Slug' does not match '^[a-z0-9_]+$'",
@@ -180,3 +180,47 @@ def test_the_fast_schema_gives_the_same_verdicts_as_the_services(tmp_path: Path)
         assert original.is_valid(document) == fast.is_valid(document), variant
         paths = sorted(list(e.absolute_path) for e in original.iter_errors(document))
         assert paths == sorted(list(e.absolute_path) for e in fast.iter_errors(document)), variant
+
+
+LOCAL_SAMPLES = [
+    {"turns": [{"say": "hi"}]},
+    {"turns": []},
+    {"turns": [{"say": ""}]},
+    {"turns": [{"say": "hi", "expect": {"reply_contains": ["a", "b"], "no_tool_calls": True}}]},
+    {"turns": [{"say": "hi", "expect": {"reply_contains": ""}}]},
+    {"turns": [{"say": "hi", "expect": {"reply_matches": "("}}]},
+    {"turns": [{"say": "hi", "expect": {"tool_called": [{"name": "t", "arguments": {"a": 1}}]}}]},
+    {"turns": [{"say": "hi", "expect": {"tool_called": {"arguments": {}}}}]},
+    {"turns": [{"say": "hi"}], "expect": {"max_turns": 0}},
+    {"turns": [{"say": "hi"}], "expect": {"max_turn_latency_s": 0.5, "agent_ends_call": False}},
+    {"turns": [{"say": "hi"}], "first_speaker": "tester", "headers": {"X-Team": "a"}},
+    {"turns": [{"say": "hi"}], "headers": {"Team": "a"}},
+    {"turns": [{"say": "hi"}], "headers": {"X-VOCERA-SECRET": "a"}},
+    {"turns": [{"say": "hi"}], "headers": {"X-Team": 3}},
+    {"turns": [{"say": "hi"}], "colour": "red"},
+    {"turns": "hi"},
+]
+
+
+@pytest.mark.parametrize("block", LOCAL_SAMPLES)
+def test_local_blocks_are_judged_as_the_sandbox_models_judge_them(
+    tmp_path: Path, block: dict
+) -> None:
+    """The offline check (JSON Schema + two rules, no pydantic) agrees with the models."""
+    from pydantic import ValidationError
+
+    from cekura_cli.sandbox.scenario_file import ScenarioSpec
+
+    try:
+        ScenarioSpec.model_validate({"name": "n", **block})
+        accepted = True
+    except ValidationError:
+        accepted = False
+    document = yaml.safe_load(VALID)
+    document["scenarios"][0]["local"] = block
+    found = [
+        p
+        for p in check_file(write(tmp_path, json.dumps(document), "s.json"))
+        if ".local" in p.location
+    ]
+    assert (found == []) == accepted, found
