@@ -107,9 +107,12 @@ def service_problems(payload: Any, suite: SuiteFile, posted: Sequence[SuiteCase]
         if path[:1] == ["spec"]:
             path = path[1:]  # some answers prefix the body field
         numbered = len(path) >= 2 and path[0] == "scenarios" and isinstance(path[1], int)
+        known = bool(path) and path[0] in suite.doc.data
         if numbered and 0 <= int(path[1]) < len(posted):
             path = ["scenarios", posted[int(path[1])].index, *path[2:]]
-        line = suite.doc.line_of(path) if path and path[0] in suite.doc.data else None
+        elif numbered:
+            known = False  # not a case that was posted: no line of the file means it
+        line = suite.doc.line_of(path) if known else None
         shown = format_location(path) if path else location
         problems.append(Problem(suite.file, line, shown, message))
     return problems

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from cekura_cli.reporting.model import Outcome, ResultReport, RunReport
 from cekura_cli.suite.model import SuiteCase
@@ -57,6 +58,30 @@ def add_suite_identity(
         noun = "case" if len(skipped) == 1 else "cases"
         notes = (*notes, f"{len(skipped)} {noun} skipped: no local: block (service only)")
     return replace(report, runs=tuple(runs), counts=counts, notes=notes)
+
+
+def cases_by_scenario(
+    runs: Sequence[Any], cases: Sequence[SuiteCase], *, frequency: int | None = None
+) -> dict[int, SuiteCase]:
+    """Which case each scenario id of a start response belongs to.
+
+    By the run's ``scenario_name`` (names are unique in a valid suite); where the service
+    named a run differently, by position, if the response lists exactly one run per
+    posted case and repetition, in the posted order (the shape the service answers with).
+    """
+    by_name = {case.name.strip().casefold(): case for case in cases}
+    expanded = [case for case in cases for _ in range(frequency or case.frequency)]
+    positional = len(runs) == len(expanded)
+    mapping: dict[int, SuiteCase] = {}
+    for position, run in enumerate(runs):
+        if run.scenario is None:
+            continue
+        case = by_name.get((run.scenario_name or "").strip().casefold())
+        if case is None and positional:
+            case = expanded[position]
+        if case is not None:
+            mapping.setdefault(run.scenario, case)
+    return mapping
 
 
 def identity_decorator(

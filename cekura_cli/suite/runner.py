@@ -86,10 +86,20 @@ def execute_suite(args: RunArgs, *, ui: Ui) -> ExitCode:
     from cekura_cli.runner import Links, read_project_id
     from cekura_cli.suite.local import has_script, sandbox_suite
     from cekura_cli.suite.posting import build_body, build_spec
+    from cekura_cli.suite.source import SuiteFileError
 
     assert args.suite is not None
     check_suite_args(args)
-    suite, cases = select_suite_cases(args.suite, args)
+    try:
+        suite, cases = select_suite_cases(args.suite, args)
+    except SuiteFileError as exc:
+        if len(exc.problems) > 1:  # one line names the first; list them all, like validate
+            _print_problems(exc.problems, ui)
+            count = len(exc.problems)
+            raise UsageError(
+                f"{args.suite} has {count} problems; nothing was sent", hint=exc.hint
+            ) from exc
+        raise
     skipped: list[SuiteCase] = []
     flags = dict(args.settings)
     with ExitStack() as stack:
@@ -160,11 +170,10 @@ def _start_and_wait(
         wait_and_report,
     )
     from cekura_cli.suite.posting import total_runs
-    from cekura_cli.suite.report import identity_decorator
+    from cekura_cli.suite.report import cases_by_scenario, identity_decorator
     from cekura_cli.ui import deferred_interrupts
 
     result = None
-    by_name = {c.name.strip().casefold(): c for c in cases}
     wait_options = WaitOptions(timeout_s=settings.timeout, report=ReportOptions())
     try:
         with deferred_interrupts() as interrupt:  # a sent start request is seen through
@@ -174,13 +183,7 @@ def _start_and_wait(
                 raise _rejected(exc, suite, cases, ui) from exc
         if interrupt.signalled:
             raise KeyboardInterrupt
-        case_by_scenario = {
-            run.scenario: by_name[run.scenario_name.strip().casefold()]
-            for run in result.runs
-            if run.scenario is not None
-            and run.scenario_name
-            and run.scenario_name.strip().casefold() in by_name
-        }
+        case_by_scenario = cases_by_scenario(result.runs, cases, frequency=args.frequency)
         names = {scenario: case.name for scenario, case in case_by_scenario.items()}
         wait_options = WaitOptions(
             timeout_s=settings.timeout,
@@ -263,16 +266,21 @@ def _rejected(
 def _problems_error(
     payload: Any, suite: SuiteFile, cases: Sequence[SuiteCase], ui: Ui, *, what: str
 ) -> UsageError:
-    from cekura_cli.reporting._text import clean
     from cekura_cli.suite.posting import service_problems
 
     problems = service_problems(payload, suite, cases)
-    for problem in problems:
-        ui.info(" ".join(clean(str(problem)).split()))
+    _print_problems(problems, ui)
     count = len(problems)
     return UsageError(
         f"{what}: {count} problem{'s' if count != 1 else ''} in {suite.file}; nothing was run",
     )
+
+
+def _print_problems(problems: Sequence[Any], ui: Ui) -> None:
+    from cekura_cli.reporting._text import clean
+
+    for problem in problems:
+        ui.info(" ".join(clean(str(problem)).split()))
 
 
 def _all_tags(suite: SuiteFile) -> list[str]:
