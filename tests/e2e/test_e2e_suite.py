@@ -233,9 +233,7 @@ def test_suite_validate_and_init_work_offline(tmp_path: Path) -> None:
 
 
 def _end_calls(handle) -> int:
-    return sum(
-        count for route, count in handle.stats()["requests"].items() if "end_calls" in route
-    )
+    return sum(count for route, count in handle.stats()["requests"].items() if "end_calls" in route)
 
 
 def test_a_suite_run_that_times_out_ends_its_calls_and_reports(sandbox, tmp_path: Path) -> None:
@@ -265,3 +263,15 @@ def test_an_interrupted_suite_run_ends_its_calls_and_exits_130(sandbox, tmp_path
     assert handle.stats()["results_created"] == 1
     assert json.loads((tmp_path / "r.json").read_text())["interrupted"] is True
     assert "Traceback" not in stderr
+
+
+def test_a_test_suite_also_serves_as_the_scenario_file_of_a_tag_run(tmp_path: Path) -> None:
+    path = suite_file(tmp_path)
+    env = cli_environment("http://unused.invalid")
+    del env["CEKURA_API_URL"]
+    done = run_cli(
+        ["run", "--local", "--scenarios", str(path), "--tag", "smoke", "--json", "-"], env, tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert [r["scenario_name"] for r in report["runs"]] == ["Greets and offers to book"]
