@@ -27,7 +27,7 @@ app = typer.Typer(
 def validate(
     files: Annotated[
         list[Path],
-        typer.Argument(metavar="FILE...", help="Suite files (JSON or YAML).", show_default=False),
+        typer.Argument(metavar="FILE", help="Suite files (JSON or YAML).", show_default=False),
     ],
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print problems only, not the valid files.")
@@ -63,7 +63,7 @@ def validate(
 def init(
     path: Annotated[
         Path,
-        typer.Argument(metavar="[FILE]", help=f"Where to write it (default {STARTER_FILE})."),
+        typer.Argument(metavar="FILE", help=f"Where to write it (default {STARTER_FILE})."),
     ] = Path(STARTER_FILE),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> ExitCode:
