@@ -17,6 +17,8 @@ from cekura_cli.suite.model import SuiteCase, SuiteFile
 from cekura_cli.suite.source import Problem, format_location
 
 CHANNEL = "text"
+MAX_RUNS_PER_RESULT = 10_000
+"""Runs one start may create (PRODUCT.md §13: the service's cost, the sandbox's memory)."""
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 MAX_MESSAGE_CHARS = 300
 

@@ -100,6 +100,15 @@ def execute_suite(args: RunArgs, *, ui: Ui) -> ExitCode:
                 f"{args.suite} has {count} problems; nothing was sent", hint=exc.hint
             ) from exc
         raise
+    from cekura_cli.suite.posting import MAX_RUNS_PER_RESULT, total_runs
+
+    runs = total_runs(cases, frequency=args.frequency)
+    if runs > MAX_RUNS_PER_RESULT:
+        raise UsageError(
+            f"{len(cases)} test cases with their frequencies make {runs:,} runs; one result "
+            f"holds at most {MAX_RUNS_PER_RESULT:,}",
+            hint="lower --frequency or select fewer cases (--tag, --case)",
+        )
     skipped: list[SuiteCase] = []
     flags = dict(args.settings)
     with ExitStack() as stack:
@@ -174,18 +183,13 @@ def _start_and_wait(
     from cekura_cli.ui import deferred_interrupts
 
     result = None
-    wait_options = WaitOptions(timeout_s=settings.timeout, report=ReportOptions())
-    try:
-        with deferred_interrupts() as interrupt:  # a sent start request is seen through
-            try:
-                result = client.start_suite_run(body)
-            except RequestRejected as exc:
-                raise _rejected(exc, suite, cases, ui) from exc
-        if interrupt.signalled:
-            raise KeyboardInterrupt
+    names: dict[int, str] = {}
+
+    def options_for(result: Any) -> WaitOptions:
+        """Report options once the result exists (an interrupt right after the start too)."""
         case_by_scenario = cases_by_scenario(result.runs, cases, frequency=args.frequency)
-        names = {scenario: case.name for scenario, case in case_by_scenario.items()}
-        wait_options = WaitOptions(
+        names.update({scenario: case.name for scenario, case in case_by_scenario.items()})
+        return WaitOptions(
             timeout_s=settings.timeout,
             report=ReportOptions(
                 min_pass_rate=settings.min_pass_rate,
@@ -194,6 +198,16 @@ def _start_and_wait(
                 decorate=identity_decorator(cases, case_by_scenario, skipped),
             ),
         )
+
+    try:
+        with deferred_interrupts() as interrupt:  # a sent start request is seen through
+            try:
+                result = client.start_suite_run(body)
+            except RequestRejected as exc:
+                raise _rejected(exc, suite, cases, ui) from exc
+            wait_options = options_for(result)  # still deferred: no interrupt in between
+        if interrupt.signalled:
+            raise KeyboardInterrupt
         total = len(result.runs) or total_runs(cases, frequency=args.frequency)
         url = links.result(result.id)
         ui.info(f"cekura: started result {result.id} ({total} runs) from {suite.file}: {url}")
@@ -214,7 +228,7 @@ def _start_and_wait(
             timed_out=False,
             clock=Clock(),
             started_at=args.started_at,
-            scenario_names=None,
+            scenario_names=names,
         )
     return wait_and_report(
         client,
