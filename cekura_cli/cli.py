@@ -168,6 +168,11 @@ def _run_cli(argv: Sequence[str] | None = None) -> int:
     click_exception, abort = _click_exception_types()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        from cekura_cli.suite.validate import fast_path  # the pre-commit hook skips typer
+
+        fast = fast_path(args)
+        if fast is not None:
+            return int(fast)
         from cekura_cli.cli_tree import build_command
 
         command = build_command(app, epilog=EPILOG, on_verbose=_enable_debug_logging)

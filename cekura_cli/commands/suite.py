@@ -39,24 +39,9 @@ def validate(
     Every problem is printed as FILE:LINE: location: message; exit 2 when there is any.
     No API key or network needed: use it as a pre-commit hook.
     """
-    from cekura_cli.reporting._text import clean
-    from cekura_cli.suite.loading import check_file
+    from cekura_cli.suite.validate import validate_files
 
-    failed = 0
-    for path in files:
-        problems = check_file(path)
-        if problems:
-            failed += 1
-            for problem in problems:
-                sys.stderr.write(_line(clean(str(problem))) + "\n")
-        elif not quiet:
-            sys.stderr.write(_line(clean(f"{path}: valid")) + "\n")
-    sys.stderr.flush()
-    if failed:
-        noun = "file has" if failed == 1 else "files have"
-        sys.stderr.write(f"cekura: {failed} {noun} problems\n")
-        return ExitCode.USAGE
-    return ExitCode.OK
+    return validate_files(files, quiet=quiet)
 
 
 @app.command("init")
@@ -92,6 +77,3 @@ def init(
     )
     return ExitCode.OK
 
-
-def _line(text: str) -> str:
-    return " ".join(text.split())
