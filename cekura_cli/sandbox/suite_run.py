@@ -161,6 +161,8 @@ def _scenario_for(state: SandboxState, case: Mapping[str, Any], frequency: int) 
     elif isinstance(profile, dict):
         update["test_profile"] = _inline_profile(state, profile)
     if scripted is not None:
+        if scripted.test_profile is not None:
+            update.pop("test_profile", None)  # the script's own profile (a local: block) wins
         return scripted.model_copy(update=update)
     new_id = max([*state.scenario_index, 0]) + 1
     generated = ScenarioSpec(

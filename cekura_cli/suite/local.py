@@ -36,12 +36,8 @@ def sandbox_suite(suite: SuiteFile, cases: Sequence[SuiteCase]) -> Suite:
     for case in cases:
         if case.local is None:
             continue
-        scenario: dict[str, Any] = {
-            "id": len(data["scenarios"]) + 1,
-            "name": case.name,
-            "tags": list(case.tags),
-            **case.local,
-        }
+        scenario: dict[str, Any] = {"id": len(data["scenarios"]) + 1, "name": case.name}
+        scenario["tags"] = list(case.tags)
         for source, target in (("instructions", "description"), ("expected_outcome",) * 2):
             value = case.spec.get(source)
             if isinstance(value, str) and value.strip():
@@ -53,14 +49,13 @@ def sandbox_suite(suite: SuiteFile, cases: Sequence[SuiteCase]) -> Suite:
                     "id": max([p["id"] for p in profiles] + [0]) + 1,
                     "name": profile.get("name") or f"{case.name} profile",
                     "information": {
-                        **(profile.get("agent_variables") or {}),
                         **(profile.get("caller_variables") or {}),
+                        **(profile.get("agent_variables") or {}),
                     },
                 }
             )
             scenario["test_profile"] = profiles[-1]["id"]
-        elif isinstance(profile, int) and any(p.get("id") == profile for p in profiles):
-            scenario["test_profile"] = profile
+        scenario.update(case.local)  # the local: block wins for the sandbox
         data["scenarios"].append(scenario)
     data["test_profiles"] = profiles
     return Suite.model_validate(data)

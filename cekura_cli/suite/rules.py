@@ -21,7 +21,9 @@ from cekura_cli.suite.source import Problem, SourceDoc
 
 MIN_CASES = 1
 MAX_CASES = 200
-CASE_LOCAL_KEYS = ("first_speaker", "turns", "expect", "headers")
+CASE_NOT_LOCAL = ("name", "tags", "id")
+"""Scenario-file keys a case's ``local:`` block may not set: name and tags are the case's
+own, and the sandbox numbers the scripted cases itself."""
 TOP_LOCAL_KEYS = ("agent", "defaults", "test_profiles")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")  # as the sandbox's ScenarioSpec
 
@@ -82,6 +84,8 @@ def rule_problems(doc: SourceDoc) -> list[Problem]:
                 )
         if "local" in case:
             problems.extend(_case_local_problems(doc, index, case))
+            problems.extend(_profile_reference(doc, index, case, data.get("local")))
+            problems.extend(_greeting_needs_agent(doc, index, case, data.get("local")))
     if "local" in data:
         problems.extend(_top_local_problems(doc, data["local"]))
     return problems
@@ -103,7 +107,7 @@ def _local_validators() -> tuple[Any, Any]:
     scenario = defs["ScenarioSpec"]
     case = {
         **scenario,
-        "properties": {k: v for k, v in scenario["properties"].items() if k in CASE_LOCAL_KEYS},
+        "properties": {k: v for k, v in scenario["properties"].items() if k not in CASE_NOT_LOCAL},
         "required": ["turns"],
         "$defs": defs,
     }
@@ -132,6 +136,40 @@ def _case_local_problems(doc: SourceDoc, index: int, case: dict[str, Any]) -> li
         return [doc.problem(where, "must be a mapping with 'turns' (see docs/scenario-file.md)")]
     problems = describe_errors(_local_validators()[0].iter_errors(block), doc, where)
     return problems + _semantic_problems(doc, where, block)
+
+
+def _profile_reference(doc: SourceDoc, index: int, case: dict[str, Any], top: Any) -> list[Problem]:
+    """A ``local.test_profile`` id must name one of the top-level ``local.test_profiles``."""
+    block = case.get("local")
+    wanted = block.get("test_profile") if isinstance(block, dict) else None
+    if not isinstance(wanted, int) or isinstance(wanted, bool):
+        return []
+    profiles = top.get("test_profiles") if isinstance(top, dict) else None
+    known = sorted(
+        p["id"] for p in profiles or [] if isinstance(p, dict) and isinstance(p.get("id"), int)
+    )
+    if wanted in known:
+        return []
+    listed = ", ".join(map(str, known)) or "none defined"
+    where = ("scenarios", index, "local", "test_profile")
+    return [doc.problem(where, f"unknown test profile {wanted} (local.test_profiles: {listed})")]
+
+
+def _greeting_needs_agent(
+    doc: SourceDoc, index: int, case: dict[str, Any], top: Any
+) -> list[Problem]:
+    """``expect.greeting_contains`` needs the agent to speak first (as in a scenario file)."""
+    block = case.get("local")
+    expect = block.get("expect") if isinstance(block, dict) else None
+    if not isinstance(expect, dict) or expect.get("greeting_contains") is None:
+        return []
+    defaults = top.get("defaults") if isinstance(top, dict) else None
+    default = defaults.get("first_speaker", "agent") if isinstance(defaults, dict) else "agent"
+    speaker = block.get("first_speaker") or default
+    if speaker == "agent":
+        return []
+    where = ("scenarios", index, "local", "expect", "greeting_contains")
+    return [doc.problem(where, "needs first_speaker: agent (the tester speaks first here)")]
 
 
 def _top_local_problems(doc: SourceDoc, block: Any) -> list[Problem]:

@@ -51,7 +51,7 @@ def test_echoed_keys_in_400_problems_are_masked(suite_env: Path, capsys) -> None
         )
         route = router.post(PATH).mock(return_value=httpx.Response(400, json=problems))
         code, output = _run(["run", "--suite", str(suite_env)], capsys)
-    assert code == ExitCode.USAGE
+    assert code == ExitCode.USAGE, output
     assert route.call_count == 1
     assert "suite.yaml:4: scenarios[0].name:" in output
     assert leaks(output, API_KEY) == []
@@ -68,7 +68,7 @@ def test_a_dry_run_plan_echoing_the_key_is_masked(suite_env: Path, capsys) -> No
     with respx.mock(base_url=BASE) as router:
         router.post(PATH).mock(return_value=httpx.Response(200, json=plan))
         code, output = _run(["run", "--suite", str(suite_env), "--dry-run", "--json", "-"], capsys)
-    assert code == ExitCode.OK
+    assert code == ExitCode.OK, output
     assert "0.35" in output
     assert leaks(output, API_KEY) == []
     assert "\x1b" not in output

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from suite_helpers import load, many_cases
+from suite_helpers import VALID, load, many_cases
 
 from cekura_cli.reporting.json_report import report_to_dict
 from cekura_cli.reporting.junit import iter_junit
@@ -159,3 +159,29 @@ def test_a_repeated_keyed_case_gets_numbered_junit_names(tmp_path: Path) -> None
     )
     report = add_suite_identity(_report([first, second]), suite.cases, case_by_scenario_id={})
     assert [r.test_name for r in report.runs] == ["greet #1", "greet #2"]
+
+
+def test_the_sandbox_suite_takes_the_case_and_lets_local_win(tmp_path: Path) -> None:
+    from cekura_cli.suite.local import sandbox_suite
+
+    text = (
+        VALID.replace(
+            "      turns:\n",
+            "      description: Scripted greeting.\n      headers: {X-Team: a}\n      turns:\n",
+            1,
+        ).replace(
+            "    metrics: [expected_outcome]\n",
+            "    metrics: [expected_outcome]\n"
+            "    test_profile: {name: P, agent_variables: {X-Id: '7'}}\n"
+            "    local:\n      turns: [{say: weather?}]\n",
+        )
+        + "local:\n  defaults: {first_speaker: tester}\n"
+    )
+    suite = load(tmp_path, text)
+    sandbox = sandbox_suite(suite, suite.cases)
+    greet, weather = sandbox.scenarios  # the keyless case has no local: block
+    assert (greet.id, greet.name, greet.tags) == (1, "Greets and offers to book", ["smoke", "ci"])
+    assert greet.description == "Scripted greeting." and greet.headers == {"X-Team": "a"}
+    assert weather.description == "Ask about the weather." and weather.test_profile == 1
+    assert sandbox.test_profile_by_id()[1].information == {"X-Id": "7"}
+    assert sandbox.defaults.first_speaker == "tester"

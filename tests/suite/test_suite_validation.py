@@ -224,3 +224,37 @@ def test_local_blocks_are_judged_as_the_sandbox_models_judge_them(
         if ".local" in p.location
     ]
     assert (found == []) == accepted, found
+
+
+def test_local_blocks_may_set_scenario_keys_but_not_name_tags_or_id(tmp_path: Path) -> None:
+    extra = "        - say: Hi\n      description: Scripted.\n      frequency: 2\n"
+    text = VALID.replace("          expect:\n            reply_contains: book\n", "", 1).replace(
+        "        - say: Hi, what can you do for me?\n", extra
+    )
+    assert problems(tmp_path, text) == []
+    for key, value in (("name", "x"), ("tags", "[a]"), ("id", "3")):
+        bad = text.replace("      frequency: 2\n", f"      frequency: 2\n      {key}: {value}\n")
+        assert any(
+            f"scenarios[0].local.{key}: unknown field '{key}'" in p for p in problems(tmp_path, bad)
+        )
+
+
+def test_local_references_and_greeting_rules(tmp_path: Path) -> None:
+    text = VALID.replace("      turns:\n", "      test_profile: 4\n      turns:\n", 1)
+    assert any(
+        "local.test_profile: unknown test profile 4 (local.test_profiles: none defined)" in p
+        for p in problems(tmp_path, text)
+    )
+    fixed = (
+        text + "local:\n  test_profiles:\n    - {id: 4, name: VIP, information: {X-Tier: gold}}\n"
+    )
+    assert problems(tmp_path, fixed) == []
+    greeting = VALID.replace(
+        "      turns:\n",
+        "      first_speaker: tester\n      expect: {greeting_contains: Hi}\n      turns:\n",
+        1,
+    )
+    assert any(
+        "local.expect.greeting_contains: needs first_speaker: agent" in p
+        for p in problems(tmp_path, greeting)
+    )
