@@ -2,8 +2,9 @@
 
 Like the service (``cekura-api-more.md`` §2): the body is ``{spec, agent_id, channel,
 name?}``; the spec is checked against the v1 schema (no ``local:`` blocks: the service
-does not know them) and the rules the schema cannot say, and every problem comes back
-at once in a 400 keyed by location, wrapped in ``errors``::
+does not know them) and for unique keys and names — with jsonschema directly, not the
+CLI's own checker, so the CLI meets a second implementation — and every problem comes
+back at once in a 400 keyed by location, wrapped in ``errors``::
 
     {"errors": {"scenarios[1].metrics[0]": ["Metric 'x' ... not enabled ..."]}}
 
@@ -22,6 +23,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 from cekura_cli.sandbox.messages import Request, Response, StartRuns, error, json_response
@@ -119,15 +122,40 @@ def _check_request(
 
 
 def _spec_problems(spec: dict[str, Any]) -> list[tuple[str, str]]:
-    from cekura_cli.suite.rules import rule_problems
-    from cekura_cli.suite.schema import schema_problems
-    from cekura_cli.suite.source import SourceDoc
+    """Schema and uniqueness problems, found without the CLI's own checker (cekura_cli.suite)
+    so the client is tested against a second implementation, as it would be by the service."""
+    problems = [
+        (_location(error.absolute_path), error.message) for error in _validator().iter_errors(spec)
+    ]
+    if problems:
+        return problems
+    seen_keys: dict[str, int] = {}
+    seen_names: dict[str, int] = {}
+    for index, case in enumerate(spec["scenarios"]):
+        key = case.get("key") or case["name"]
+        if key in seen_keys:
+            problems.append((f"scenarios[{index}].key", f"Duplicate key {key!r}."))
+        seen_keys.setdefault(key, index)
+        name = case["name"].strip().casefold()
+        if name in seen_names:
+            problems.append((f"scenarios[{index}].name", "Duplicate scenario name."))
+        seen_names.setdefault(name, index)
+    return problems
 
-    doc = SourceDoc("spec", spec)
-    problems = schema_problems(doc, strip_local=False)
-    if not problems:
-        problems = rule_problems(doc)
-    return [(p.location, p.message) for p in problems]
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    text = (resources.files("cekura_cli.suite") / "test-suite-v1.schema.json").read_text("utf-8")
+    return Draft202012Validator(json.loads(text))
+
+
+def _location(path: Any) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "non_field_errors"
 
 
 def _check_metrics(where: str, metrics: Any, errors: dict[str, list[str]]) -> None:
