@@ -48,11 +48,33 @@ def test_anything_but_the_plain_form_goes_to_typer(argv: list[str]) -> None:
     assert fast_path(argv) is None
 
 
-def test_the_plain_form_does_not_import_pydantic(files: list[str]) -> None:
+def test_the_console_script_answers_the_plain_form_without_typer(files: list[str]) -> None:
     code = (
-        "import sys; from cekura_cli.cli import run_cli; "
-        f"rc = run_cli(['suite', 'validate', '--quiet', {files[0]!r}]); "
-        "print(rc, 'pydantic' in sys.modules)"
+        "import sys; sys.argv = ['cekura', 'suite', 'validate', '--quiet', sys.argv[1]]\n"
+        "from cekura_cli.entry import main\n"
+        "try:\n    main()\n"
+        "except SystemExit as exc:\n"
+        "    print(exc.code, 'typer' in sys.modules, 'pydantic' in sys.modules)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert done.stdout.split() == ["0", "False"], done.stderr
+    done = subprocess.run(
+        [sys.executable, "-c", code, files[1]], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.split() == ["2", "False", "False"], done.stderr
+    assert "duplicate key 'greet'" in done.stderr
+
+
+def test_the_console_script_hands_everything_else_to_the_cli() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "cekura_cli", "suite", "validate", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and "Usage: cekura suite validate" in done.stdout
+
+
+def test_the_console_script_points_at_the_entry() -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+
+    text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8")
+    assert tomllib.loads(text)["project"]["scripts"]["cekura"] == "cekura_cli.entry:main"
