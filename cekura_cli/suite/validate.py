@@ -11,6 +11,7 @@ forms call :func:`validate_files`, so they print and exit identically (a test ru
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,7 +24,6 @@ def validate_files(
     files: Sequence[Path], *, quiet: bool = False, stream: TextIO | None = None
 ) -> ExitCode:
     """Check every file; problems (and valid files unless ``quiet``) go to ``stream``."""
-    from cekura_cli.reporting._text import clean
     from cekura_cli.suite.loading import check_file
 
     out = sys.stderr if stream is None else stream
@@ -33,9 +33,9 @@ def validate_files(
         if problems:
             failed += 1
             for problem in problems:
-                out.write(_line(clean(str(problem))) + "\n")
+                out.write(_line(str(problem)) + "\n")
         elif not quiet:
-            out.write(_line(clean(f"{path}: valid")) + "\n")
+            out.write(_line(f"{path}: valid") + "\n")
     if failed:
         noun = "file has" if failed == 1 else "files have"
         out.write(f"cekura: {failed} {noun} problems\n")
@@ -61,5 +61,13 @@ def fast_path(argv: Sequence[str]) -> ExitCode | None:
     return validate_files(files, quiet=quiet)
 
 
+# What reporting._text.clean removes (terminal controls, XML-forbidden characters), kept
+# here so the hook does not import the reporting package (~20 ms of its start-up).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+
+
 def _line(text: str) -> str:
-    return " ".join(text.split())
+    """One line: secrets masked, control characters dropped, whitespace collapsed."""
+    from cekura_cli.redact import redact
+
+    return " ".join(_UNSAFE.sub("", redact(text)).split())

@@ -78,3 +78,15 @@ def test_the_console_script_points_at_the_entry() -> None:
 
     text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8")
     assert tomllib.loads(text)["project"]["scripts"]["cekura"] == "cekura_cli.entry:main"
+
+
+def test_hostile_text_from_the_file_is_one_clean_line(tmp_path: Path, capsys) -> None:
+    text = (
+        'version: "1"\nscenarios:\n  - {name: a, instructions: b, "x\\e]0;t\\a\\n::error::y": 1}\n'
+    )
+    path = write(tmp_path, text, "hostile.yaml")
+    assert run_cli(["suite", "validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err
+    assert "unknown field 'x]0;t ::error::y'" in err
+    assert not any(line.startswith("::") for line in err.splitlines())
