@@ -204,7 +204,10 @@ def _start_and_wait(
             try:
                 result = client.start_suite_run(body)
             except RequestRejected as exc:
-                raise _rejected(exc, suite, cases, ui) from exc
+                mapped = _rejected(exc, suite, cases, ui)
+                if mapped is None:
+                    raise
+                raise mapped from exc
             wait_options = options_for(result)  # still deferred: no interrupt in between
         if interrupt.signalled:
             raise KeyboardInterrupt
@@ -255,7 +258,10 @@ def _dry_run(
     try:
         answer = client.dry_run_suite(body)
     except RequestRejected as exc:
-        raise _rejected(exc, suite, cases, ui) from exc
+        mapped = _rejected(exc, suite, cases, ui)
+        if mapped is None:
+            raise
+        raise mapped from exc
     if answer.get("valid") is not True:
         payload = answer.get("errors") or {
             "(request)": ["the service did not say the suite is valid"]
@@ -271,9 +277,10 @@ def _dry_run(
 
 def _rejected(
     exc: RequestRejected, suite: SuiteFile, cases: Sequence[SuiteCase], ui: Ui
-) -> Exception:
+) -> UsageError | None:
+    """A 400 with a body: its problems printed, as one exit-2 error; else None (re-raise)."""
     if exc.status_code != 400 or exc.payload is None:
-        return exc
+        return None
     return _problems_error(exc.payload, suite, cases, ui, what="the service rejected the suite")
 
 

@@ -119,3 +119,12 @@ def test_cases_by_scenario_prefers_names_then_position(tmp_path: Path) -> None:
     mapping = cases_by_scenario(renamed, cases)  # 1 + 1 + 2 (frequency) runs, in order
     assert [mapping[i].identity for i in (1, 2, 3)] == ["greet", "weather", "Hangs up on goodbye"]
     assert cases_by_scenario(renamed[:2], cases) == {}  # counts differ: no guessing
+
+
+def test_other_rejections_are_service_errors_not_file_problems(suite_path: Path, capsys) -> None:
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        route = _service(router, httpx.Response(409, json={"detail": "busy"}), [])
+        code = run_cli(["run", "--suite", str(suite_path)])
+    err = capsys.readouterr().err
+    assert code == 3 and route.call_count == 1
+    assert "HTTP 409" in err and "busy" in err and "suite.yaml:" not in err
