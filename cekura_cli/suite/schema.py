@@ -119,7 +119,7 @@ def _describe(error: Any, doc: SourceDoc, prefix: tuple[int | str, ...] = ()) ->
             out.append(doc.problem([*path, str(key)], f"unknown field '{key}'{hint}", key=True))
         return out
     if kind == "required":
-        missing = next((name for name in error.validator_value if name not in error.instance), None)
+        missing = _missing_property(error)
         if missing is not None:
             why = _required_why(error)
             return [doc.problem(path, f"required field '{missing}' is missing{why}")]
@@ -129,13 +129,26 @@ def _describe(error: Any, doc: SourceDoc, prefix: tuple[int | str, ...] = ()) ->
         if typed:
             from jsonschema.exceptions import best_match
 
-            return _describe(best_match(typed), doc, prefix)
+            branch = best_match(typed).relative_schema_path[0]
+            same = [e for e in typed if e.relative_schema_path[0] == branch]
+            return [p for e in same for p in _describe(e, doc, prefix)]
         return [doc.problem(path, _expected_types(error))]
     return [doc.problem(path, _short(error.message))]
 
 
+def _missing_property(error: Any) -> str | None:
+    """The property a ``required`` error is about (jsonschema reports each one separately)."""
+    absent = [name for name in error.validator_value if name not in error.instance]
+    for name in absent:
+        if error.message == f"{name!r} is a required property":
+            return name
+    return absent[0] if absent else None
+
+
 def _required_why(error: Any) -> str:
-    schema_path = list(error.schema_path)
+    schema_path = list(error.absolute_schema_path)
+    if "personality" in schema_path:
+        return " (an inline personality without 'base' needs it)"
     if "then" in schema_path:
         return " (type: conditional_actions needs it)"
     if "else" in schema_path:

@@ -258,3 +258,22 @@ def test_local_references_and_greeting_rules(tmp_path: Path) -> None:
         "local.expect.greeting_contains: needs first_speaker: agent" in p
         for p in problems(tmp_path, greeting)
     )
+
+
+def test_every_missing_field_is_named_with_why(tmp_path: Path) -> None:
+    text = (
+        'version: "1"\nscenarios:\n  - name: a\n    instructions: b\n    personality: {prompt: p}\n'
+        "  - name: c\n    type: conditional_actions\n"
+    )
+    found = problems(tmp_path, text)
+    inline = "(an inline personality without 'base' needs it)"
+    assert [p for p in found if "personality" in p] == [
+        f"suite.yaml:5: scenarios[0].personality: required field '{name}' is missing {inline}"
+        for name in ("language", "voice_model", "voice_id", "background_noise")
+    ]
+    assert found[-2:] == [
+        "suite.yaml:6: scenarios[1]: required field 'conditional_actions' is missing "
+        "(type: conditional_actions needs it)",
+        "suite.yaml:6: scenarios[1]: required field 'language' is missing "
+        "(type: conditional_actions needs it)",
+    ]
