@@ -185,3 +185,50 @@ def test_the_sandbox_suite_takes_the_case_and_lets_local_win(tmp_path: Path) -> 
     assert weather.description == "Ask about the weather." and weather.test_profile == 1
     assert sandbox.test_profile_by_id()[1].information == {"X-Id": "7"}
     assert sandbox.defaults.first_speaker == "tester"
+
+
+_TAGS = st.sampled_from(["smoke", "Smoke", "critical", "ci", "flaky"])
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    case_tags=st.lists(st.lists(_TAGS, max_size=3), min_size=1, max_size=8),
+    wanted=st.lists(_TAGS, max_size=2),
+    excluded=st.lists(_TAGS, max_size=2),
+    keys=st.lists(st.integers(0, 9), max_size=3),
+    match=st.sampled_from(["any", "all"]),
+)
+def test_selection_is_tags_union_keys_minus_excluded_in_file_order(
+    case_tags, wanted, excluded, keys, match
+) -> None:
+    from cekura_cli.suite.model import SuiteCase
+
+    cases = [
+        SuiteCase(index=i, name=f"n{i}", key=f"k{i}", tags=tuple(t), frequency=1, line=i, spec={})
+        for i, t in enumerate(case_tags)
+    ]
+    selection = CaseSelection(
+        tags=tuple(wanted), match=match, exclude_tags=tuple(excluded),
+        case_keys=tuple(f"k{k}" for k in keys),
+    )  # fmt: skip
+    outcome = select_cases(cases, selection)
+
+    def fold(tags):
+        return {t.casefold() for t in tags}
+
+    def by_tags(case):
+        if not wanted:
+            return False
+        have, want = fold(case.tags), fold(wanted)
+        return want <= have if match == "all" else bool(want & have)
+
+    everything = not wanted and not keys
+    expected = [
+        c for c in cases
+        if (everything or by_tags(c) or c.key in selection.case_keys)
+        and not fold(c.tags) & fold(excluded)
+    ]  # fmt: skip
+    assert outcome.cases == expected
+    assert outcome.missing_keys == [
+        k for k in dict.fromkeys(selection.case_keys) if k not in {c.key for c in cases}
+    ]
