@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -91,15 +90,11 @@ def rule_problems(doc: SourceDoc) -> list[Problem]:
     return problems
 
 
-@lru_cache(maxsize=1)
-def _local_validators() -> tuple[Any, Any]:
-    """Validators for a case's and the top-level ``local:`` block, from the scenario file's
-    shipped JSON Schema (generated from the sandbox's models; a test keeps them equal),
-    so checking a suite never imports pydantic."""
-    from jsonschema import Draft202012Validator
-
-    from cekura_cli.suite.schema import fast_equivalent
-
+def local_schemas() -> tuple[dict[str, Any], dict[str, Any]]:
+    """JSON Schemas of a case's and of the top-level ``local:`` block, from the scenario
+    file's shipped schema (generated from the sandbox's models; a test keeps them equal),
+    so checking a suite never imports pydantic. :mod:`.schema` checks them in the same
+    pass as the service's schema."""
     text = (resources.files("cekura_cli.sandbox") / "scenario-file.schema.json").read_text(
         encoding="utf-8"
     )
@@ -121,21 +116,15 @@ def _local_validators() -> tuple[Any, Any]:
         },
         "$defs": defs,
     }
-    return (
-        Draft202012Validator(fast_equivalent(case)),
-        Draft202012Validator(fast_equivalent(top)),
-    )
+    return case, top
 
 
 def _case_local_problems(doc: SourceDoc, index: int, case: dict[str, Any]) -> list[Problem]:
-    from cekura_cli.suite.schema import describe_errors
-
     where = ("scenarios", index, "local")
     block = case["local"]
     if not isinstance(block, dict):
-        return [doc.problem(where, "must be a mapping with 'turns' (see docs/scenario-file.md)")]
-    problems = describe_errors(_local_validators()[0].iter_errors(block), doc, where)
-    return problems + _semantic_problems(doc, where, block)
+        return []  # the schema pass reports it
+    return _semantic_problems(doc, where, block)
 
 
 def _profile_reference(doc: SourceDoc, index: int, case: dict[str, Any], top: Any) -> list[Problem]:
@@ -173,18 +162,13 @@ def _greeting_needs_agent(
 
 
 def _top_local_problems(doc: SourceDoc, block: Any) -> list[Problem]:
-    from cekura_cli.suite.schema import describe_errors
-
-    where = ("local",)
-    if not isinstance(block, dict):
-        return [doc.problem(where, "must be a mapping (agent, defaults, test_profiles)")]
-    problems = describe_errors(_local_validators()[1].iter_errors(block), doc, where)
-    url = (block.get("agent") or {}).get("websocket_url") if not problems else None
+    """The agent's URL scheme (a model validator; the schema pass checks the rest)."""
+    agent = block.get("agent") if isinstance(block, dict) else None
+    url = agent.get("websocket_url") if isinstance(agent, dict) else None
     if isinstance(url, str) and not url.startswith(("ws://", "wss://")):
-        problems.append(
-            doc.problem([*where, "agent", "websocket_url"], "must be a ws:// or wss:// URL")
-        )
-    return problems
+        where = ("local", "agent", "websocket_url")
+        return [doc.problem(where, "must be a ws:// or wss:// URL")]
+    return []
 
 
 def _semantic_problems(

@@ -2,8 +2,9 @@
 
 The schema (``test-suite-v1.schema.json``, draft 2020-12, ``additionalProperties:
 false`` everywhere) is the service's own (``GET …/scenarios/json_schema/``), copied
-verbatim. It does not know this tool's ``local:`` blocks, so they are removed before
-validating and checked by :mod:`cekura_cli.suite.rules` instead.
+verbatim. It does not know this tool's ``local:`` blocks: the validator used offline is
+the service's schema extended with them (the scenario file's schema, see
+:func:`cekura_cli.suite.rules.local_schemas`), so one pass checks both parts.
 
 :mod:`jsonschema` is imported here only, and this module only when a suite file is
 checked, so ``cekura --help`` never pays for it.
@@ -20,7 +21,6 @@ from typing import Any
 from cekura_cli.suite.source import Problem, SourceDoc
 
 SCHEMA_FILE = "test-suite-v1.schema.json"
-LOCAL_KEY = "local"
 MAX_MESSAGE_CHARS = 200
 
 
@@ -30,11 +30,20 @@ def bundled_schema() -> dict[str, Any]:
     return json.loads(text)
 
 
-@lru_cache(maxsize=1)
-def _validator() -> Any:
+@lru_cache(maxsize=2)
+def _validator(with_local: bool) -> Any:
+    """The service's schema (rewritten for speed); ``with_local``: extended so the
+    ``local:`` blocks are checked in the same pass (one walk of the document)."""
     from jsonschema import Draft202012Validator
 
-    return Draft202012Validator(fast_equivalent(bundled_schema()))
+    schema = fast_equivalent(bundled_schema())
+    if with_local:
+        from cekura_cli.suite.rules import local_schemas
+
+        case, top = (fast_equivalent(part) for part in local_schemas())
+        schema["properties"]["local"] = top
+        schema["properties"]["scenarios"]["items"]["properties"]["local"] = case
+    return Draft202012Validator(schema)
 
 
 def fast_equivalent(schema: dict[str, Any]) -> dict[str, Any]:
@@ -74,26 +83,12 @@ def _types_disjoint(branches: list[Any]) -> bool:
     return len(set(types)) == len(types)
 
 
-def without_local(data: Any) -> Any:
-    """A shallow copy of the suite data with every ``local:`` block removed."""
-    if not isinstance(data, dict):
-        return data
-    stripped = {k: v for k, v in data.items() if k != LOCAL_KEY}
-    scenarios = stripped.get("scenarios")
-    if isinstance(scenarios, list):
-        stripped["scenarios"] = [
-            {k: v for k, v in case.items() if k != LOCAL_KEY} if isinstance(case, dict) else case
-            for case in scenarios
-        ]
-    return stripped
-
-
 def schema_problems(doc: SourceDoc, *, strip_local: bool = True) -> list[Problem]:
-    """Every schema violation of ``doc`` (its ``local:`` blocks left out unless
-    ``strip_local`` is False: the sandbox checks posted specs as the service does)."""
+    """Every schema violation of ``doc``, its ``local:`` blocks checked against the scenario
+    file's schema (``strip_local`` False: the service's schema alone, where a ``local:`` key
+    is unknown, as for a posted spec)."""
     problems: list[Problem] = []
-    data = without_local(doc.data) if strip_local else doc.data
-    for error in _validator().iter_errors(data):
+    for error in _validator(strip_local).iter_errors(doc.data):
         problems.extend(_describe(error, doc))
     return problems
 
