@@ -39,6 +39,8 @@ def check_suite_args(args: RunArgs) -> None:
         raise UsageError("pass either --suite FILE or --scenarios FILE, not both")
     if args.assistant_id:
         raise UsageError("--suite runs need --agent-id (run_scenarios_json takes an agent id)")
+    if args.via == "api-chat":
+        raise UsageError("--via api-chat does not apply to --suite runs (they run as text)")
     for flag, value in (
         ("--personality", args.personality_ids),
         ("--test-profile", args.test_profile_ids),
