@@ -148,7 +148,7 @@ def test_bad_input_is_one_line_and_nothing_is_posted(sandbox, tmp_path: Path) ->
         (["--case", "greet", "--tag", "x"], 2, "--case KEY selects test cases of a --suite"),
         (["--suite", str(suite_file(tmp_path)), "--frequency", "4000"], 2, "at most 10,000"),
         (["--suite", str(suite_file(tmp_path)), "--personality", "3"], 2, "does not apply"),
-        (["--suite", str(suite_file(tmp_path)), "--via", "api-chat"], 2, "does not apply"),
+        (["--suite", str(suite_file(tmp_path)), "--via=api-chat", "--serve=echo"], 2, "as text"),
     ]
     for args, code, message in cases:
         done = run_cli(["run", *args], env, tmp_path)
