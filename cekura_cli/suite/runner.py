@@ -133,6 +133,8 @@ def execute_suite(args: RunArgs, *, ui: Ui) -> ExitCode:
                     secret=os.environ.get("CEKURA_WEBSOCKET_SECRET") or None,
                     transcripts_dir=args.transcripts,
                     ui=ui,
+                    turn_timeout_s=args.turn_timeout,
+                    tester_turn_timeout_s=args.tester_turn_timeout,
                 )
             )
             flags |= {
