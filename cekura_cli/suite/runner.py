@@ -39,6 +39,17 @@ def check_suite_args(args: RunArgs) -> None:
         raise UsageError("pass either --suite FILE or --scenarios FILE, not both")
     if args.assistant_id:
         raise UsageError("--suite runs need --agent-id (run_scenarios_json takes an agent id)")
+    ci = args.ci
+    if ci is not None and (
+        any(v is not None for v in (ci.shard, ci.baseline, ci.quarantine, ci.rerun_failed))
+        or any(v is not None for v in (ci.repeat, ci.min_passes))
+        or ci.fail_on != "any"
+    ):
+        raise UsageError(
+            "--shard, --baseline, --fail-on, --quarantine, --rerun-failed, --repeat and "
+            "--min-passes are not wired to --suite runs yet",
+            hint="select cases with --tag/--case; repeat with --frequency",
+        )
     if args.via == "api-chat":
         raise UsageError("--via api-chat does not apply to --suite runs (they run as text)")
     for flag, value in (
