@@ -109,6 +109,7 @@ class RunArgs:
 
         rerun = self.ci is not None and self.ci.rerun_failed is not None  # selects, too
         has_selection = bool(self.selection.tags or self.selection.scenario_ids or rerun)
+        has_selection = has_selection or self.suite is not None  # the file is the selection
         check_selection_given(has_selection=has_selection, run_all=self.run_all, local=self.local)
 
     def mode(self) -> Mode:

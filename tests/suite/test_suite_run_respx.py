@@ -50,8 +50,13 @@ def _service(router: respx.Router, start: httpx.Response, runs: list[dict[str, A
     )
     route = router.post(JSON_PATH).mock(return_value=start)
     detail = {"id": 5, "status": "completed", "runs": {str(r["id"]): r for r in runs}}
-    router.get("/test_framework/v1/results/5/").mock(return_value=httpx.Response(200, json=detail))
-    router.get("/test_framework/v1/runs/bulk/").mock(return_value=httpx.Response(200, json=runs))
+    for version in ("v1", "v2"):  # the client reads v2 and falls back to v1
+        router.get(f"/test_framework/{version}/results/5/").mock(
+            return_value=httpx.Response(200, json=detail)
+        )
+        router.get(f"/test_framework/{version}/runs/bulk/").mock(
+            return_value=httpx.Response(200, json=runs)
+        )
     return route
 
 
