@@ -29,6 +29,7 @@ from cekura_cli.commands import run as run_command
 from cekura_cli.commands import sandbox as sandbox_command
 from cekura_cli.commands import scenarios as scenarios_command
 from cekura_cli.commands import shim as shim_command
+from cekura_cli.commands import suite as suite_command
 from cekura_cli.commands import wait as wait_command
 from cekura_cli.errors import CekuraError, Interrupted
 from cekura_cli.exit_codes import ExitCode, exit_code_table
@@ -119,6 +120,7 @@ app.add_typer(agent_command.app, name="agent")
 app.command("doctor", epilog=EPILOG, short_help="Check everything a chat test run needs.")(
     doctor_command.doctor
 )
+app.add_typer(suite_command.app, name="suite")
 
 
 def _wrap_commands(group: typer.Typer) -> None:
@@ -166,6 +168,11 @@ def _run_cli(argv: Sequence[str] | None = None) -> int:
     click_exception, abort = _click_exception_types()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        from cekura_cli.suite.validate import fast_path  # the pre-commit hook skips typer
+
+        fast = fast_path(args)
+        if fast is not None:
+            return int(fast)
         from cekura_cli.cli_tree import build_command
 
         command = build_command(app, epilog=EPILOG, on_verbose=_enable_debug_logging)

@@ -70,7 +70,8 @@ class NotFoundError(ServiceError):
 
 
 class RequestRejected(ServiceError):
-    pass
+    payload: object = None
+    """The parsed JSON body of the rejection, when it had one (e.g. location-keyed 400s)."""
 
 
 class MalformedResponse(ServiceError):

@@ -17,9 +17,13 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cekura_cli.errors import UsageError
 from cekura_cli.ui import Ui
+
+if TYPE_CHECKING:
+    from cekura_cli.sandbox.scenario_file import Suite
 
 DEFAULT_LOCAL_AGENT = "booking"
 SHIM_TURN_TIMEOUT_S = 20.0  # cekura_cli.shim.runner.DEFAULT_TURN_TIMEOUT_S
@@ -116,12 +120,19 @@ def local_service(
     start_shim: bool = True,
     turn_timeout_s: float | None = None,
     tester_turn_timeout_s: float | None = None,
+    suite: Suite | None = None,
+    source: str | None = None,
 ) -> Iterator[LocalService]:
     """Sandbox (+ shim unless ``websocket_url``, or ``start_shim`` is False: API chat,
-    where the CLI plays the agent itself) for the lifetime of the block."""
+    where the CLI plays the agent itself) for the lifetime of the block.
+
+    ``suite`` (already loaded, e.g. a suite file's ``local:`` blocks) replaces ``scenarios``;
+    ``source`` names it in the start-up line.
+    """
     from cekura_cli.sandbox import SandboxConfig, load_suite, start_sandbox_in_thread
 
-    suite = load_suite(scenarios)  # a bad file fails here, before anything starts
+    if suite is None:
+        suite = load_suite(scenarios)  # a bad file fails here, before anything starts
     shim_timeout_s, tester_timeout_s = turn_timeouts(turn_timeout_s, tester_turn_timeout_s)
     with ExitStack() as stack:
         if websocket_url is None and start_shim:
@@ -147,7 +158,7 @@ def local_service(
                 )
             )
         )
-        source = str(scenarios) if scenarios else "the bundled example suite"
+        source = source or (str(scenarios) if scenarios else "the bundled example suite")
         ui.info(f"cekura: local sandbox on {sandbox.url} with {source}")
         if scenarios is None and target not in (None, DEFAULT_LOCAL_AGENT):
             ui.info(BUNDLED_SUITE_NOTE)

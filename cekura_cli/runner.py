@@ -96,6 +96,8 @@ class ReportOptions:
     html_path: Path | None = None
     scenario_tags: Mapping[int, Sequence[str]] = field(default_factory=dict)
     """Scenario id -> tags, for the HTML report's tag filter (known when ``run`` resolved)."""
+    decorate: Callable[[ResultReport], ResultReport] | None = None
+    """Adds what the result alone cannot know (suite case keys, skipped cases)."""
 
 
 @dataclass(frozen=True)
@@ -452,6 +454,8 @@ def emit_reports(report: ResultReport, options: ReportOptions, *, ui: Ui) -> Non
     from cekura_cli.reporting.json_report import write_json
     from cekura_cli.reporting.junit import write_junit
 
+    if options.decorate is not None:
+        report = options.decorate(report)
     render_summary(report, ui.console)
     json_written = False
     try:

@@ -60,6 +60,7 @@ START_TEXT_RUN_PATH = "/test_framework/v1/scenarios/run_scenarios_text/"
 START_API_CHAT_RUN_PATH = "/test_framework/v1/scenarios/run_scenarios_api_chat/"
 END_CALLS_PATH = "/test_framework/v1/results/{id}/end_calls/"
 AGENT_PATH = "/test_framework/v1/aiagents/{id}/"
+RUN_SCENARIOS_JSON_PATH = "/test_framework/v1/scenarios/run_scenarios_json/"
 
 API_KEY_HEADER = "X-CEKURA-API-KEY"
 CONNECT_TIMEOUT_S = 10.0
@@ -164,6 +165,19 @@ class CekuraClient:
         """Start an API-chat run (PRODUCT.md §9); like :meth:`start_text_run`, never
         repeated once it may have reached the server."""
         return self.start_text_run(body, path=START_API_CHAT_RUN_PATH)
+
+    def start_suite_run(self, body: Mapping[str, Any]) -> Result:
+        """Run a test-suite spec (``run_scenarios_json``): the same never-repeated start."""
+        return self.start_text_run(body, path=RUN_SCENARIOS_JSON_PATH)
+
+    def dry_run_suite(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate and price a spec (``?dry_run=true``): nothing is created, so it may retry."""
+        return self._request(
+            "POST",
+            RUN_SCENARIOS_JSON_PATH + "?dry_run=true",
+            json_body=dict(body),
+            parse=parse_dry_run,
+        )
 
     def start_text_run(self, body: Mapping[str, Any], *, path: str = START_TEXT_RUN_PATH) -> Result:
         """Start a text run. Never repeated once it may have reached the server."""
@@ -442,6 +456,16 @@ class CekuraClient:
             logger.debug("%s %s is deprecated (Deprecation: %s)", method, path, deprecation)
         check_status(response, method=method, path=path, resource=resource, now_wall=time.time())
         return parse(response)
+
+
+def parse_dry_run(response: httpx.Response) -> dict[str, Any]:
+    """A dry run's ``{dry_run, valid, plan}`` object (read leniently; ``plan`` may be missing)."""
+    from cekura_cli.api.errors import malformed, parse_json
+
+    data = parse_json(response)
+    if not isinstance(data, dict):
+        raise malformed(f"expected a JSON object from the dry run, got {type(data).__name__}")
+    return data
 
 
 def _tls_verification(scheme: str) -> ssl.SSLContext | bool:

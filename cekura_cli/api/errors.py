@@ -156,13 +156,22 @@ def check_status(
             hint="check CEKURA_API_URL (scheme, host and path prefix)",
         )
     if 400 <= status < 500:
-        raise RequestRejected(
+        rejected = RequestRejected(
             _with_detail(f"the service rejected {method} {path} (HTTP {status})", detail),
             status_code=status,
         )
+        rejected.payload = _json_or_none(response)
+        raise rejected
     raise TransientFailure(  # 1xx or a non-standard code: not a usable answer
         _with_detail(f"unexpected HTTP {status}", detail), malformed=True, status_code=status
     )
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def translate_transport_error(exc: httpx.RequestError) -> TransientFailure | ServiceError:

@@ -43,6 +43,27 @@ ScenarioIds = Annotated[
         rich_help_panel=SELECTION,
     ),
 ]
+SuiteFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--suite",
+        metavar="FILE",
+        dir_okay=False,
+        help="Run the test cases of a suite file (Cekura test-suite v1, JSON or YAML) "
+        "instead of the agent's scenarios; --tag/--exclude-tag/--case select inside it.",
+        rich_help_panel=SELECTION,
+    ),
+]
+CaseKeys = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--case",
+        metavar="KEY",
+        help="With --suite: run the test case with this key (or name, if it has no key). "
+        "Repeatable and comma-separable.",
+        rich_help_panel=SELECTION,
+    ),
+]
 AgentId = Annotated[
     int | None,
     typer.Option(

@@ -53,6 +53,8 @@ class RunArgs:
     started_at: float = field(default_factory=time.monotonic)
     ci: CiFlags | None = None
     """--shard, --baseline, --fail-on, --quarantine, --rerun-failed, --repeat, --min-passes."""
+    suite: Path | None = None
+    case_keys: tuple[str, ...] = ()
 
     def check(self) -> None:
         """Flag combinations that cannot work: one clear line each (exit 2)."""
@@ -92,6 +94,8 @@ class RunArgs:
         check_turn_timeouts(
             self.turn_timeout, self.tester_turn_timeout, local=self.local, serve=bool(self.serve)
         )
+        if self.case_keys and self.suite is None:
+            raise UsageError("--case KEY selects test cases of a --suite FILE")
         if self.mode().value == "api-chat" and self.no_wait:
             raise UsageError(
                 "API chat needs the CLI to play the agent until the end; drop --no-wait"
@@ -105,6 +109,7 @@ class RunArgs:
 
         rerun = self.ci is not None and self.ci.rerun_failed is not None  # selects, too
         has_selection = bool(self.selection.tags or self.selection.scenario_ids or rerun)
+        has_selection = has_selection or self.suite is not None  # the file is the selection
         check_selection_given(has_selection=has_selection, run_all=self.run_all, local=self.local)
 
     def mode(self) -> Mode:
@@ -173,6 +178,8 @@ def run(
     min_passes: opt.MinPasses = None,
     run_all: opt.AllScenarios = False,
     max_runs: opt.MaxRuns = None,
+    suite: opt.SuiteFile = None,
+    case_keys: opt.CaseKeys = None,
 ) -> ExitCode:
     """Start a text-mode run of the selected scenarios, wait for it, report, and exit with a code a pipeline can gate on.
 
@@ -180,6 +187,7 @@ def run(
     """  # noqa: E501
     from cekura_cli.ci_kit import CiFlags
     from cekura_cli.commands.common import build_selection, check_report_paths, parse_id_flags
+    from cekura_cli.orchestration.selection import split_csv
     from cekura_cli.ui import make_ui, sigterm_as_interrupt
 
     args = RunArgs(
@@ -216,6 +224,8 @@ def run(
         ci=CiFlags(shard, baseline, fail_on, quarantine, rerun_failed, repeat, min_passes),
         run_all=run_all,
         max_runs=max_runs,
+        suite=suite,
+        case_keys=tuple(split_csv(case_keys or ())),
     )
     args.check()
     check_report_paths(json_out, junit_xml, transcripts=transcripts, html_path=html_out)
@@ -250,6 +260,10 @@ def execute(args: RunArgs, *, ui: Ui) -> ExitCode:
     from cekura_cli.ui import deferred_interrupts
     from cekura_cli.wording import count
 
+    if args.suite is not None:
+        from cekura_cli.suite.runner import execute_suite
+
+        return execute_suite(args, ui=ui)
     flags = dict(args.settings)
     ci_flags = args.ci or ci_kit.CiFlags()
     ci_plan = ci_kit.load_plan(ci_flags)  # bad baseline/quarantine/rerun files: exit 2 here

@@ -49,6 +49,7 @@ OUTCOME_LABELS = {
     Outcome.ERROR: ("ERROR", "bold yellow"),
     Outcome.FAILED: ("FAIL", "bold red"),
     Outcome.PASSED: ("PASS", "green"),
+    Outcome.SKIPPED: ("SKIP", "dim"),
 }
 _LABEL_WIDTH = max(len(label) for label, _ in OUTCOME_LABELS.values())
 

@@ -52,7 +52,9 @@ _OUTCOME_LABEL = {
     Outcome.ERROR: "⚠️ error",
     Outcome.FAILED: "❌ failed",
     Outcome.PASSED: "✅ passed",
+    Outcome.SKIPPED: "⏭️ skipped",
 }
+_FAILING = frozenset({Outcome.FAILED, Outcome.ERROR})
 
 
 # --- workflow commands -------------------------------------------------------------
@@ -70,7 +72,7 @@ def escape_property(value: str) -> str:
 
 def annotation_lines(report: ResultReport) -> list[str]:
     """``::error`` lines for the first failing runs, then one ``::notice`` for the rest."""
-    failing = [run for run in report.failures_first() if run.outcome is not Outcome.PASSED]
+    failing = [run for run in report.failures_first() if run.outcome in _FAILING]
     lines = []
     for run in failing[:MAX_ANNOTATIONS]:
         message = shorten_middle(reason_text(run), ANNOTATION_LIMIT)
@@ -181,7 +183,7 @@ def _summary_head(report: ResultReport) -> Iterator[str]:
 def _sections(report: ResultReport) -> Iterator[tuple[str, Iterable[str], str]]:
     """(opening, items, closing) in order of importance: what comes last is cut first."""
     ordered = report.failures_first()
-    failing = [run for run in ordered if run.outcome is not Outcome.PASSED]
+    failing = [run for run in ordered if run.outcome in _FAILING]
     passing = [run for run in ordered if run.outcome is Outcome.PASSED]
     if failing:
         yield (

@@ -42,6 +42,8 @@ def report_to_dict(report: ResultReport) -> dict[str, Any]:
             "passed": counts.passed,
             "failed": counts.failed,
             "errored": counts.errored,
+            # only suite runs skip cases: the key appears when there are some
+            **({"skipped": counts.skipped} if counts.skipped else {}),
         },
         "pass_rate": round_rate(report.pass_rate),
         "min_pass_rate": round(report.min_pass_rate, 4),
@@ -70,6 +72,7 @@ def _run_to_dict(run: RunReport) -> dict[str, Any]:
         "quarantined": run.quarantined,
         "gating": run.gating,
         "passes": run.passes,
+        "case_key": _text(run.case_key),
     }
 
 

@@ -73,7 +73,7 @@ def unique_case_names(runs: Sequence[RunReport]) -> list[str]:
     repeated (no scenario id, or a name that already looked like that) gets
     `` [run <id>]``, which is unique because run ids are.
     """
-    names = [clean(run.case_name) for run in runs]
+    names = [clean(run.test_name) for run in runs]  # a suite case key, else the case name
     scenarios_by_name: dict[str, set[int | None]] = {}
     for name, run in zip(names, runs, strict=True):
         scenarios_by_name.setdefault(name, set()).add(run.scenario_id)
@@ -118,6 +118,9 @@ def _testcase(run: RunReport, classname: str, name: str) -> str:
         f'time="{_seconds(run.duration_s)}">\n'
     )
     body = ""
+    if run.outcome is Outcome.SKIPPED:
+        message = _xml_attr(one_line(reason_text(run), MESSAGE_LIMIT))
+        return f'{head}      <skipped message="{message}"/>\n    </testcase>\n'
     if run.outcome is not Outcome.PASSED:
         reason = reason_text(run)
         message = _xml_attr(one_line(reason, MESSAGE_LIMIT))
@@ -139,7 +142,12 @@ def iter_junit(report: ResultReport) -> Iterator[str]:
     gated = [run for run in report.runs if not run.quarantined]
     failures = sum(1 for run in gated if run.outcome is Outcome.FAILED)
     errors = sum(1 for run in gated if run.outcome is Outcome.ERROR)
-    skipped = sum(1 for run in report.runs if run.quarantined and run.outcome is not Outcome.PASSED)
+    skipped = sum(
+        1
+        for run in report.runs
+        if run.outcome is Outcome.SKIPPED
+        or (run.quarantined and run.outcome is not Outcome.PASSED)
+    )
     tests = f'tests="{len(report.runs)}" failures="{failures}" errors="{errors}"'
     time = f'time="{_seconds(_suite_time(report))}"'
     yield '<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -18,6 +18,7 @@ class Outcome(str, Enum):
     FAILED = "failed"  # the conversation happened and a check failed
     ERROR = "error"  # infrastructure: connection failure, error_message, timeout, cancelled,
     # or the run had not finished when we stopped waiting
+    SKIPPED = "skipped"  # a suite case that was not run (no local: block in a --local run)
 
 
 class Verdict(str, Enum):
@@ -27,7 +28,8 @@ class Verdict(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class RunReport:
-    run_id: int
+    run_id: int | None
+    """None only for a skipped case (nothing ran)."""
     scenario_id: int | None
     scenario_name: str
     case_name: str
@@ -49,6 +51,16 @@ class RunReport:
     """With ``--min-passes``: its scenario's ``k/n`` (passed runs / runs), e.g. ``2/3``."""
     tags: tuple[str, ...] = ()
     """The scenario's tags, when the selection was resolved (``run``); empty otherwise."""
+    case_key: str | None = None
+    """The suite case's ``key`` (``--suite`` runs): its identity across renames."""
+
+    @property
+    def test_name(self) -> str:
+        """JUnit testcase name: the case key (plus ``#n`` for repeats), else the case name."""
+        if not self.case_key:
+            return self.case_name
+        repeat = self.case_name[len(self.scenario_name) :]
+        return self.case_key + (repeat if self.case_name.startswith(self.scenario_name) else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +95,8 @@ class Counts:
     passed: int
     failed: int
     errored: int
+    skipped: int = 0
+    """Suite cases reported but not run; not part of ``total`` or the pass rate."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +131,7 @@ class ResultReport:
 
     def failures_first(self) -> list[RunReport]:
         """Runs ordered errors, then failures, then passes; stable within each group."""
-        order = {Outcome.ERROR: 0, Outcome.FAILED: 1, Outcome.PASSED: 2}
+        order = {Outcome.ERROR: 0, Outcome.FAILED: 1, Outcome.PASSED: 2, Outcome.SKIPPED: 3}
         return sorted(self.runs, key=lambda run: order[run.outcome])
 
 

@@ -37,6 +37,7 @@ from cekura_cli.sandbox.messages import (
 )
 from cekura_cli.sandbox.start_request import start_run
 from cekura_cli.sandbox.state import SandboxState
+from cekura_cli.sandbox.suite_run import run_scenarios_json
 
 __all__ = [
     "ROUTE_TEMPLATES",
@@ -69,6 +70,7 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = (
     ("end_calls", re.compile(_PREFIX + r"/results/(?P<id>\d+)/end_calls/$"), frozenset({"POST"})),
     ("runs_bulk", re.compile(_PREFIX + r"/runs/bulk/$"), frozenset({"GET"})),
     ("agent", re.compile(_PREFIX + r"/aiagents/(?P<id>\d+)/$"), frozenset({"GET", "PATCH"})),
+    ("run_json", re.compile(_PREFIX + r"/scenarios/run_scenarios_json/?$"), frozenset({"POST"})),
     ("stats", re.compile(r"^/_sandbox/stats/?$"), frozenset({"GET"})),
     ("dashboard", re.compile(r"^/(?P<project>\d+)/results/(?P<id>\d+)/?$"), frozenset({"GET"})),
     # API chat (sandbox/api_chat_routes.py)
@@ -102,6 +104,7 @@ ROUTE_TEMPLATES: dict[str, str] = {
     "end_calls": "/test_framework/v1/results/{id}/end_calls/",
     "runs_bulk": "/test_framework/v1/runs/bulk/",
     "agent": "/test_framework/v1/aiagents/{id}/",
+    "run_json": "/test_framework/v1/scenarios/run_scenarios_json/",
     "stats": "/_sandbox/stats",
     "dashboard": "/{project}/results/{id}",
     "api_chat_run": "/test_framework/v1/scenarios/run_scenarios_api_chat/",
@@ -323,4 +326,5 @@ _HANDLERS = {
     **_api_chat.HANDLERS,
     "agent": agents.agent_endpoint,  # GET and PATCH, v1 and v2 shapes
     "verify_websocket": agents.verify_websocket_endpoint,
+    "run_json": run_scenarios_json,
 }

@@ -5,7 +5,8 @@ A fault is one compact spec string (``--fault SPEC``, repeatable, or
 
     METHOD ENDPOINT:ACTION[:key=value]...
       METHOD    GET | POST | *
-      ENDPOINT  scenarios | scenario | run | results | runs_bulk | end_calls | agent | *
+      ENDPOINT  scenarios | scenario | run | results | runs_bulk | end_calls | agent |
+                run_json | *
                 or a path glob such as /test_framework/v1/results/*
       ACTION    400..599        answer with that status and a DRF-style body
                 malformed       answer 200 with a truncated (unparseable) JSON body
@@ -50,6 +51,7 @@ ENV_VAR = "CEKURA_SANDBOX_FAULTS"
 ENDPOINTS = frozenset(
     {"scenarios", "scenario", "run", "results", "runs_bulk", "end_calls", "agent", "*"}
     | {"api_chat_run", "chat", "chat_turn", "end_chat"}
+    | {"run_json"}
 )
 METHODS = frozenset({"GET", "POST", "*"})
 

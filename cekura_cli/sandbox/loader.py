@@ -25,7 +25,8 @@ from pydantic import BaseModel, ValidationError
 from cekura_cli.errors import ConfigError
 from cekura_cli.sandbox.scenario_file import ScenarioSpec, Suite
 
-BUNDLED_SUITE = "cekura-scenarios.yaml"
+BUNDLED_SUITE = "cekura-suite.yaml"
+"""A Cekura test suite (v1) with local: blocks; either format loads (see parse_suite)."""
 
 Loc = Sequence[int | str]
 
@@ -55,8 +56,16 @@ def load_suite(path: Path | None) -> Suite:
 
 
 def parse_suite(text: str, *, filename: str = BUNDLED_SUITE) -> Suite:
-    """Parse scenario-file text (YAML, or JSON when ``filename`` ends in ``.json``)."""
+    """Parse scenario-file text (YAML, or JSON when ``filename`` ends in ``.json``).
+
+    A Cekura test suite (``version: "1"``, docs/suite.md) loads too: its cases with a
+    ``local:`` block become the scenarios (:mod:`cekura_cli.suite.local`).
+    """
     data, root = _parse(text, filename)
+    from cekura_cli.suite.local import is_test_suite, sandbox_suite_from_text
+
+    if is_test_suite(data):
+        return sandbox_suite_from_text(text, filename=filename)
     if data is None:
         raise ConfigError(f"{filename}:1: the file is empty; expected a mapping with 'scenarios'")
     if not isinstance(data, dict):

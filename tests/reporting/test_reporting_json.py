@@ -50,6 +50,7 @@ RUN_KEYS = [
     "quarantined",
     "gating",
     "passes",
+    "case_key",
 ]
 
 
