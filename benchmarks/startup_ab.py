@@ -53,10 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             samples[name].append(once(command, variant_env))
     print(f"start-up A/B ({args.repeat} interleaved runs each, {os.cpu_count()} cores)")
     for name, values in samples.items():
-        print(
-            f"  {name:<26} {statistics.median(values):7.1f} ms median "
-            f"{min(values):7.1f} ms min"
-        )
+        print(f"  {name:<26} {statistics.median(values):7.1f} ms median {min(values):7.1f} ms min")
     return 0
 
 

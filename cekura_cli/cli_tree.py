@@ -22,9 +22,7 @@ import typer
 VERBOSE_FLAGS = ("-v", "--verbose")
 
 
-def build_command(
-    app: typer.Typer, *, epilog: str, on_verbose: Callable[[], None]
-) -> Any:
+def build_command(app: typer.Typer, *, epilog: str, on_verbose: Callable[[], None]) -> Any:
     """``app``'s click command, every subcommand given ``-v/--verbose`` and an epilog.
 
     The subcommands' ``-v`` is a copy of the root's own option (so help and parsing are
@@ -67,4 +65,3 @@ def _subcommands(group: Any) -> Iterator[Any]:
     for command in getattr(group, "commands", {}).values():
         yield command
         yield from _subcommands(command)
-

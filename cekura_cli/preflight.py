@@ -310,9 +310,9 @@ def _run_doctor(args: DoctorArgs, ui: Ui) -> ExitCode:
             public_url=bool(args.public_url),
             secret_present=secret is not None,
             # --local: the agent is the sandbox's WebSocket, unless the CLI plays it
-            serve=(args.serve or DEFAULT_LOCAL_AGENT) if api_chat else (
-                None if args.local else args.serve
-            ),
+            serve=(args.serve or DEFAULT_LOCAL_AGENT)
+            if api_chat
+            else (None if args.local else args.serve),
             selection=f"--suite {args.suite}" if args.suite else describe_selection(selection),
             selection_offline=args.suite is not None,
             service_is_local=_is_loopback_url(settings.api_url),

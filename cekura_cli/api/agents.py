@@ -155,9 +155,7 @@ def read_verification(data: Any) -> Verification:
         error = error or message  # a bare "message" explains a failure...
     elif connected is True:
         opening, error = opening or message, None  # ...or is what the server said first
-    return Verification(
-        connected, str(opening) if opening is not None else None, error or None
-    )
+    return Verification(connected, str(opening) if opening is not None else None, error or None)
 
 
 def verify_websocket(

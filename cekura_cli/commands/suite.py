@@ -76,4 +76,3 @@ def init(
         f"cekura: next: cekura suite validate {path} && cekura run --local --suite {path}\n"
     )
     return ExitCode.OK
-

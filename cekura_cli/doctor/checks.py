@@ -297,9 +297,7 @@ def _probe_outcome(result: ProbeResult, url: str, *, secret_present: bool) -> Ou
         return fail(f"{url}: {result.problem}", fixes.ANSWER)
     if result.problem:
         return fail(f"{url}: {result.problem}", fixes.REACHABLE.format(url=url))
-    said = (
-        f"greeting {result.greeting!r}" if result.greeting else f"reply {result.reply!r}"
-    )
+    said = f"greeting {result.greeting!r}" if result.greeting else f"reply {result.reply!r}"
     return ok(f"{url} accepted the handshake; {said}; pong answered")
 
 

@@ -75,7 +75,5 @@ def report_json(
             "failed": counts[Status.FAIL],
             "skipped": counts[Status.SKIP],
         },
-        "checks": [
-            {**result.as_json(), "detail": redact(result.detail)} for result in results
-        ],
+        "checks": [{**result.as_json(), "detail": redact(result.detail)} for result in results],
     }

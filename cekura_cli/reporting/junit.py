@@ -41,6 +41,7 @@ SUITE_NAME = "cekura"
 MESSAGE_LIMIT = 1000
 """Characters of the reason kept in the ``message`` attribute; the element text has it all."""
 
+
 def _xml_text(value: str) -> str:
     """Escape text content. ``value`` must come from :func:`clean`, which already
     removed every character outside XML 1.0's ``Char`` production (one scan, not two)."""
@@ -145,8 +146,7 @@ def iter_junit(report: ResultReport) -> Iterator[str]:
     skipped = sum(
         1
         for run in report.runs
-        if run.outcome is Outcome.SKIPPED
-        or (run.quarantined and run.outcome is not Outcome.PASSED)
+        if run.outcome is Outcome.SKIPPED or (run.quarantined and run.outcome is not Outcome.PASSED)
     )
     tests = f'tests="{len(report.runs)}" failures="{failures}" errors="{errors}"'
     time = f'time="{_seconds(_suite_time(report))}"'

@@ -160,7 +160,6 @@ def test_masked_never_shows_more_than_four_characters_of_a_secret(secret: str) -
 # --- flags + environment: connection_from_flags --------------------------------------------
 
 
-
 def flags(provider: str, **overrides):
     values = {"assistant_id": None, "pathway_id": None, "key_env": None, "url": None,
               "secret_env": None, "headers": (), "environ": {}}  # fmt: skip

@@ -32,7 +32,7 @@ def test_a_missing_chat_connection_is_one_line_naming_both_commands(said: str) -
     ("status", "said"),
     [
         (400, "websocket_url: Enter a valid URL."),  # the request's own field: not the agent's
-        (400, "scenarios: Invalid pk \"9\" - object does not exist."),
+        (400, 'scenarios: Invalid pk "9" - object does not exist.'),
         (404, "Chat provider not configured"),
     ],
 )

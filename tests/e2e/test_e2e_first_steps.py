@@ -44,8 +44,16 @@ def test_the_readme_agent_is_the_shipped_example():
 def test_the_readme_agent_passes_its_scenario_file(tmp_path):
     done = run_cli(
         [
-            "run", "--local", "--scenarios", str(EXAMPLE_SUITE),
-            "--serve", f"{EXAMPLE_AGENT}:reply", "--tag", "smoke-test", "--json", "r.json",
+            "run",
+            "--local",
+            "--scenarios",
+            str(EXAMPLE_SUITE),
+            "--serve",
+            f"{EXAMPLE_AGENT}:reply",
+            "--tag",
+            "smoke-test",
+            "--json",
+            "r.json",
         ],
         _local_env(),
         tmp_path,

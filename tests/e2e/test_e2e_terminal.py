@@ -126,7 +126,11 @@ def test_on_a_real_80_column_terminal_blocks_live_bar_and_one_final_line(tmp_pat
     env = _environment(TERM="xterm-256color")
     proc = subprocess.Popen(
         [sys.executable, "-m", "cekura_cli", *RUN],
-        stdin=slave, stdout=slave, stderr=slave, env=env, cwd=tmp_path,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        cwd=tmp_path,
     )
     os.close(slave)
     try:
@@ -148,8 +152,11 @@ def test_piped_in_a_terminal_session_uses_the_terminal_width(tmp_path):
     master, slave = _pty(80)
     proc = subprocess.Popen(
         [sys.executable, "-m", "cekura_cli", *RUN],
-        stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env=_environment(TERM="xterm-256color"), cwd=tmp_path,
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=_environment(TERM="xterm-256color"),
+        cwd=tmp_path,
     )
     try:
         out, _ = proc.communicate(timeout=90)
@@ -166,8 +173,11 @@ def test_forced_colour_into_a_file_is_coloured_not_repainted_and_100_wide(tmp_pa
     with open(log, "wb") as handle:
         proc = subprocess.run(
             [sys.executable, "-m", "cekura_cli", *RUN],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=handle,
-            env=_environment(FORCE_COLOR="1", TERM="xterm-256color"), cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=handle,
+            env=_environment(FORCE_COLOR="1", TERM="xterm-256color"),
+            cwd=tmp_path,
             timeout=90,
         )
     assert proc.returncode == 1

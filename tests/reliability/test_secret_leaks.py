@@ -315,9 +315,11 @@ def test_doctor_leaks_no_secret_even_when_the_agent_says_them(sandbox, tmp_path:
     }
     texts: dict[str, str] = {}
     for label, (args, code) in runs.items():
-        run_env = dict(env, CEKURA_API_KEY="sk_test_wrong_key_Reliab1lity_00") if (
-            label == "wrong key"
-        ) else env
+        run_env = (
+            dict(env, CEKURA_API_KEY="sk_test_wrong_key_Reliab1lity_00")
+            if (label == "wrong key")
+            else env
+        )
         result = run_cli(["--verbose", *args], run_env, tmp_path)
         assert result.returncode == code, (label, result.stderr)
         texts[f"{label}: stdout"] = result.stdout

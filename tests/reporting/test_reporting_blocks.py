@@ -96,7 +96,8 @@ def test_hostile_agent_text_prints_as_text(make_run_report, make_result_report):
     hostile = (
         "the agent said: '\x1b[2J\x1b]0;pwned\x07[bold red]shout[/bold red] "
         + "x" * 150
-        + " https://evil.example/" + "a" * 120
+        + " https://evil.example/"
+        + "a" * 120
         + "'"
     )
     report = make_result_report(

@@ -89,9 +89,7 @@ def test_testcase_names_are_unique_within_the_file(make_run_report, make_result_
     ]
 
 
-def test_the_failure_body_starts_with_the_reason_then_the_link(
-    make_run_report, make_result_report
-):
+def test_the_failure_body_starts_with_the_reason_then_the_link(make_run_report, make_result_report):
     run = make_run_report(9, Outcome.FAILED, reason="greeting: no reply", url="https://d/1?runId=9")
     failure = _parse(make_result_report([run])).find("testsuite/testcase/failure")
     assert failure.text.splitlines()[:2] == ["greeting: no reply", "https://d/1?runId=9"]

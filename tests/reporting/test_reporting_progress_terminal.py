@@ -16,7 +16,12 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 def _progress(done: int, passed: int, failed: int, total: int = 3) -> Progress:
     return Progress(
-        result_id=7, status="running", total=total, done=done, passed=passed, failed=failed,
+        result_id=7,
+        status="running",
+        total=total,
+        done=done,
+        passed=passed,
+        failed=failed,
         elapsed_s=4,
     )
 

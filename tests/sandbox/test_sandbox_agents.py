@@ -139,8 +139,9 @@ def test_verify_websocket_reports_what_the_probe_saw(state: SandboxState) -> Non
     }
     url, headers = seen[0]
     assert url == "wss://a/ws" and ("X-VOCERA-SECRET", SECRET) in headers and ("X", "1") in headers
-    agent_chat(state).prober = lambda url, headers: ProbeResult(True, close_code=1008,
-                                                                problem="closed with 1008")
+    agent_chat(state).prober = lambda url, headers: ProbeResult(
+        True, close_code=1008, problem="closed with 1008"
+    )
     refused = call(state, "POST", VERIFY, {"websocket_url": "wss://a/ws"}).json()
     assert refused == {"connected": False, "opening_message": None, "error": "closed with 1008"}
     assert call(state, "POST", VERIFY, {}).json() == {"websocket_url": ["This field is required."]}
